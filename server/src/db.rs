@@ -1,0 +1,59 @@
+//! Connecting to PostgreSQL (given, or embedded) and preparing it.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::config::Config;
+use crate::embedded_pg::EmbeddedPostgres;
+
+/// A pool plus the embedded cluster behind it, if any (stopped on shutdown).
+pub struct Database {
+    pub pool: PgPool,
+    pub embedded: Option<EmbeddedPostgres>,
+}
+
+pub async fn open(config: &Config) -> anyhow::Result<Database> {
+    let (options, embedded) = match &config.database_url {
+        Some(url) => (
+            url.parse::<PgConnectOptions>()
+                .context("DATABASE_URL is not a valid PostgreSQL URL")?,
+            None,
+        ),
+        None => {
+            let pg = EmbeddedPostgres::start(&config.data_dir).await?;
+            (pg.connect_options(), Some(pg))
+        }
+    };
+    let pool = PgPoolOptions::new()
+        .max_connections(config.db_max_connections)
+        // Under a burst, waiting for a connection is normal; failing after the default 30 s
+        // would turn load into errors. Storage retries cover real outages.
+        .acquire_timeout(Duration::from_secs(60))
+        .connect_with(options)
+        .await
+        .context("cannot connect to PostgreSQL")?;
+    sqlx::migrate!("./migrations")
+        .run(&pool)
+        .await
+        .context("database migration failed")?;
+    Ok(Database { pool, embedded })
+}
+
+/// This installation's storage id, created on first start. Clients key "what this server
+/// holds" by it, so it must survive restarts and be shared by processes on one database.
+pub async fn storage_id(pool: &PgPool) -> anyhow::Result<String> {
+    let candidate = format!("duyan-{:032x}", rand::random::<u128>());
+    sqlx::query!(
+        "insert into server_meta (key, value) values ('storage_id', $1) on conflict (key) do nothing",
+        candidate
+    )
+    .execute(pool)
+    .await?;
+    let id = sqlx::query_scalar!("select value from server_meta where key = 'storage_id'")
+        .fetch_one(pool)
+        .await?;
+    Ok(id)
+}

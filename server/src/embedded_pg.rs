@@ -1,0 +1,248 @@
+//! The embedded default database: a private PostgreSQL cluster under the data directory, run
+//! with the machine's own PostgreSQL binaries, so that `duyan` works with nothing set up.
+//!
+//! It listens on a Unix socket only (no TCP port to collide with or expose). The postmaster
+//! runs in its own process group so a Ctrl-C in the terminal reaches only `duyan`, which then
+//! finishes its writes before stopping the cluster. If `duyan` dies without stopping it (kill
+//! -9), the next start finds the cluster running and reuses it.
+
+use std::fs::{self, File};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use anyhow::{Context, bail};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection};
+use tokio::process::Command;
+
+const USER: &str = "duyan";
+const DATABASE: &str = "duyan";
+/// Only names the socket file; nothing listens on TCP.
+const PORT: u16 = 5432;
+/// Unix socket paths are limited to 107 bytes, `/.s.PGSQL.5432` included.
+const MAX_SOCKET_DIR_LEN: usize = 90;
+
+pub struct EmbeddedPostgres {
+    bin: PathBuf,
+    pgdata: PathBuf,
+    socket_dir: PathBuf,
+    /// PostgreSQL refuses to run as root; when we are root it runs as this (uid, gid).
+    run_as: Option<(u32, u32)>,
+    /// Held while we run, so two servers never share one cluster directory.
+    _lock: File,
+}
+
+impl EmbeddedPostgres {
+    pub async fn start(data_dir: &Path) -> anyhow::Result<Self> {
+        let bin = find_bin_dir().context(
+            "PostgreSQL is not installed: install its server package (Debian/Ubuntu: apt-get install postgresql) or set DATABASE_URL",
+        )?;
+        fs::create_dir_all(data_dir)
+            .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+        let data_dir = data_dir.canonicalize()?;
+        let lock = File::create(data_dir.join("duyan.lock"))?;
+        if lock.try_lock().is_err() {
+            bail!("another duyan server is using {}", data_dir.display());
+        }
+        let run_as = if nix::unistd::geteuid().is_root() {
+            let user = nix::unistd::User::from_name("postgres")?.context(
+                "running as root needs the `postgres` system user to run the embedded database",
+            )?;
+            Some((user.uid.as_raw(), user.gid.as_raw()))
+        } else {
+            None
+        };
+        let pgdata = data_dir.join("pg");
+        let mut socket_dir = data_dir.join("pg-run");
+        if socket_dir.as_os_str().len() > MAX_SOCKET_DIR_LEN {
+            let digest = data_dir.to_string_lossy().bytes().fold(0u64, |h, b| {
+                h.wrapping_mul(0x100_0000_01b3).wrapping_add(u64::from(b))
+            });
+            socket_dir = std::env::temp_dir().join(format!("duyan-pg-{digest:016x}"));
+        }
+        let pg = Self {
+            bin,
+            pgdata,
+            socket_dir,
+            run_as,
+            _lock: lock,
+        };
+        pg.private_dir(&pg.socket_dir)?;
+        if !pg.pgdata.join("PG_VERSION").exists() {
+            pg.private_dir(&pg.pgdata)?;
+            tracing::info!(dir = %pg.pgdata.display(), "creating the embedded database cluster");
+            pg.run(
+                "initdb",
+                &[
+                    "-D".as_ref(),
+                    pg.pgdata.as_os_str(),
+                    "-U".as_ref(),
+                    USER.as_ref(),
+                    "-A".as_ref(),
+                    "trust".as_ref(),
+                    "-E".as_ref(),
+                    "UTF8".as_ref(),
+                    "--no-locale".as_ref(),
+                ],
+            )
+            .await?;
+        }
+        if pg.pg_ctl_status().await? {
+            tracing::info!("reusing the embedded database cluster, which is already running");
+        } else {
+            let options = format!(
+                "-c listen_addresses='' -k '{}' -p {PORT}",
+                pg.socket_dir.display()
+            );
+            let log = pg.pgdata.join("server.log");
+            pg.run(
+                "pg_ctl",
+                &[
+                    "start".as_ref(),
+                    "-w".as_ref(),
+                    "-t".as_ref(),
+                    "120".as_ref(),
+                    "-D".as_ref(),
+                    pg.pgdata.as_os_str(),
+                    "-l".as_ref(),
+                    log.as_os_str(),
+                    "-o".as_ref(),
+                    options.as_ref(),
+                ],
+            )
+            .await?;
+        }
+        pg.ensure_database().await?;
+        Ok(pg)
+    }
+
+    /// How to reach the cluster.
+    pub fn connect_options(&self) -> PgConnectOptions {
+        PgConnectOptions::new()
+            .socket(&self.socket_dir)
+            .port(PORT)
+            .username(USER)
+            .database(DATABASE)
+    }
+
+    /// Stops the cluster, waiting for it to finish (a fast shutdown: open transactions roll
+    /// back, committed ones are on disk).
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.run(
+            "pg_ctl",
+            &[
+                "stop".as_ref(),
+                "-w".as_ref(),
+                "-m".as_ref(),
+                "fast".as_ref(),
+                "-D".as_ref(),
+                self.pgdata.as_os_str(),
+            ],
+        )
+        .await
+    }
+
+    async fn ensure_database(&self) -> anyhow::Result<()> {
+        let mut conn = self
+            .connect_options()
+            .database("postgres")
+            .connect()
+            .await
+            .context("cannot connect to the embedded database")?;
+        let exists: bool =
+            sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+                .bind(DATABASE)
+                .fetch_one(&mut conn)
+                .await?;
+        if !exists {
+            // Literal because sqlx refuses dynamic SQL; keep in step with DATABASE.
+            sqlx::query("create database duyan")
+                .execute(&mut conn)
+                .await?;
+        }
+        conn.close().await?;
+        Ok(())
+    }
+
+    async fn pg_ctl_status(&self) -> anyhow::Result<bool> {
+        let status = self
+            .command("pg_ctl")
+            .args(["status", "-D"])
+            .arg(&self.pgdata)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .await?;
+        Ok(status.success())
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(self.bin.join(program));
+        // Its own process group: a terminal's Ctrl-C must not stop the database under us.
+        command
+            .process_group(0)
+            .current_dir(&self.pgdata.parent().unwrap_or(Path::new("/")).to_path_buf());
+        if let Some((uid, gid)) = self.run_as {
+            command.uid(uid).gid(gid);
+        }
+        command
+    }
+
+    async fn run(&self, program: &str, args: &[&std::ffi::OsStr]) -> anyhow::Result<()> {
+        let output = self
+            .command(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .with_context(|| format!("cannot run {program}"))?;
+        if !output.status.success() {
+            bail!(
+                "{program} failed ({}): {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
+        }
+        Ok(())
+    }
+
+    /// A directory only the database's user may enter.
+    fn private_dir(&self, dir: &Path) -> anyhow::Result<()> {
+        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        if let Some((uid, gid)) = self.run_as {
+            std::os::unix::fs::chown(dir, Some(uid), Some(gid))?;
+        }
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+        Ok(())
+    }
+}
+
+/// The directory holding `initdb` and `pg_ctl`: from `PATH`, else the newest
+/// `/usr/lib/postgresql/*/bin` (Debian keeps them off `PATH`).
+fn find_bin_dir() -> Option<PathBuf> {
+    let has_tools = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
+    let from_path = std::env::var_os("PATH")
+        .and_then(|path| std::env::split_paths(&path).find(|dir| has_tools(dir)));
+    if let Some(dir) = from_path {
+        // Resolve symlinks (/usr/local/bin/pg_ctl -> /usr/lib/postgresql/15/bin/pg_ctl) so the
+        // tools and the `postgres` binary come from the same installation.
+        return dir
+            .join("pg_ctl")
+            .canonicalize()
+            .ok()?
+            .parent()
+            .map(Path::to_path_buf);
+    }
+    let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let version = entry.file_name().to_str()?.parse().ok()?;
+            let bin = entry.path().join("bin");
+            has_tools(&bin).then_some((version, bin))
+        })
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, bin)| bin)
+}

@@ -1,0 +1,120 @@
+//! The Duyan server: one binary serving the sync endpoint, the API and the web app.
+//!
+//! Layout (read `docs/ARCHITECTURE.md` first):
+//! - [`config`]: command line and environment.
+//! - [`db`], [`embedded_pg`]: PostgreSQL, given by URL or run privately under the data dir.
+//! - [`storage`]: documents as snapshot + increments, behind the [`storage::DocStore`] trait.
+//! - [`sync`]: the automerge-repo protocol, one task per loaded document, access decisions.
+//! - [`ws`]: WebSocket glue for `/sync`.
+//! - [`app`]: the router and its state; [`metrics`]: Prometheus counters.
+//! - [`serve`]: wires it all together and shuts down gracefully.
+
+pub mod app;
+pub mod config;
+pub mod db;
+pub mod embedded_pg;
+pub mod metrics;
+pub mod storage;
+pub mod sync;
+pub mod ws;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::app::AppState;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::storage::postgres::PgStore;
+use crate::sync::SyncConfig;
+use crate::sync::access::OpenGate;
+use crate::sync::hub::{Hub, HubParts};
+use crate::sync::protocol::PeerMetadata;
+use crate::sync::session::{ServerIdentity, SessionLimits};
+
+/// Runs the server until SIGINT or SIGTERM, then stops accepting, lets sessions close and
+/// document tasks finish their writes, and stops the embedded database if it runs one.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    tokio::spawn(stop_on_signal(shutdown.clone()));
+
+    let database = db::open(&config).await?;
+    let pool = database.pool.clone();
+    let storage_id = db::storage_id(&pool).await?;
+    let identity = ServerIdentity {
+        // A fresh peer id per process, as automerge-repo servers do; the storage id is what
+        // identifies the data.
+        peer_id: format!("duyan-{:016x}", rand::random::<u64>()).into(),
+        metadata: Arc::new(PeerMetadata {
+            storage_id: Some(storage_id),
+            is_ephemeral: false,
+        }),
+    };
+    let metrics = Arc::new(Metrics::default());
+    let tracker = TaskTracker::new();
+    let hub = Hub::new(HubParts {
+        store: Arc::new(PgStore::new(pool.clone())),
+        gate: Arc::new(OpenGate),
+        config: SyncConfig {
+            doc_idle_timeout: config.doc_idle_timeout,
+            ..SyncConfig::default()
+        },
+        metrics: metrics.clone(),
+        tracker: tracker.clone(),
+        shutdown: shutdown.clone(),
+    });
+    let state = AppState {
+        pool: pool.clone(),
+        hub,
+        identity,
+        limits: SessionLimits {
+            max_message_bytes: config.max_message_bytes,
+            messages_per_second: config.messages_per_second,
+        },
+        metrics,
+        tracker: tracker.clone(),
+        shutdown: shutdown.clone(),
+        web_dir: config.web_dir.clone(),
+    };
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "listening");
+    // One line on stdout for people and scripts (tests parse the port from it).
+    println!("duyan: listening on http://{address}");
+
+    axum::serve(listener, app::app(state))
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .await?;
+    tracing::info!("shutting down: closing sessions and finishing writes");
+    tracker.close();
+    tracker.wait().await;
+    pool.close().await;
+    if let Some(embedded) = database.embedded {
+        embedded.stop().await?;
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn stop_on_signal(shutdown: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(error) => {
+            tracing::error!(%error, "cannot listen for SIGTERM");
+            let _ = ctrl_c.await;
+            shutdown.cancel();
+            return;
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term.recv() => {}
+    }
+    shutdown.cancel();
+}

@@ -1,0 +1,187 @@
+//! The registry of loaded documents: one task per document, spawned on first use and
+//! removed when the document goes idle.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use duyan_shared::DocumentId;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::SyncConfig;
+use super::access::Gate;
+use super::doc::{self, DocCommand};
+use crate::metrics::Metrics;
+use crate::storage::DocStore;
+
+/// Commands queued per document before senders wait: backpressure to the sessions' readers,
+/// and so to their sockets, instead of unbounded buffering.
+const INBOX: usize = 64;
+
+/// Shared handle to the loaded documents. Cheap to clone.
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    docs: Mutex<HashMap<DocumentId, Slot>>,
+    next_epoch: AtomicU64,
+    store: Arc<dyn DocStore>,
+    gate: Arc<dyn Gate>,
+    config: SyncConfig,
+    metrics: Arc<Metrics>,
+    tracker: TaskTracker,
+    shutdown: CancellationToken,
+}
+
+/// A registered document task. The epoch tells a task's own registration from a newer one
+/// for the same document.
+struct Slot {
+    epoch: u64,
+    tx: mpsc::Sender<DocCommand>,
+}
+
+/// Everything a [`Hub`] needs.
+pub struct HubParts {
+    pub store: Arc<dyn DocStore>,
+    pub gate: Arc<dyn Gate>,
+    pub config: SyncConfig,
+    pub metrics: Arc<Metrics>,
+    /// Document tasks are spawned on it, so shutdown can wait for their writes.
+    pub tracker: TaskTracker,
+    pub shutdown: CancellationToken,
+}
+
+impl Hub {
+    pub fn new(parts: HubParts) -> Self {
+        let HubParts {
+            store,
+            gate,
+            config,
+            metrics,
+            tracker,
+            shutdown,
+        } = parts;
+        Self {
+            inner: Arc::new(Inner {
+                docs: Mutex::default(),
+                next_epoch: AtomicU64::new(1),
+                store,
+                gate,
+                config,
+                metrics,
+                tracker,
+                shutdown,
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn DocStore> {
+        &self.inner.store
+    }
+    pub fn gate(&self) -> &Arc<dyn Gate> {
+        &self.inner.gate
+    }
+    pub fn config(&self) -> &SyncConfig {
+        &self.inner.config
+    }
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+    pub fn shutdown(&self) -> &CancellationToken {
+        &self.inner.shutdown
+    }
+
+    /// Number of documents in memory.
+    pub fn loaded(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Delivers `cmd` to the task of document `id`, loading the document if needed. Waits
+    /// while that task's inbox is full. Dropped during shutdown.
+    pub async fn dispatch(&self, id: DocumentId, mut cmd: DocCommand) {
+        loop {
+            let Some((epoch, tx)) = self.slot(id) else {
+                return;
+            };
+            match tx.send(cmd).await {
+                Ok(()) => return,
+                // The task stopped between lookup and send: forget it and use a fresh one.
+                Err(mpsc::error::SendError(returned)) => {
+                    cmd = returned;
+                    self.forget(id, epoch);
+                }
+            }
+        }
+    }
+
+    /// Delivers `cmd` only if the document is loaded (a session leaving must not load it).
+    pub async fn notify(&self, id: DocumentId, cmd: DocCommand) {
+        let tx = self.lock().get(&id).map(|slot| slot.tx.clone());
+        if let Some(tx) = tx {
+            let _ = tx.send(cmd).await;
+        }
+    }
+
+    fn slot(&self, id: DocumentId) -> Option<(u64, mpsc::Sender<DocCommand>)> {
+        let mut docs = self.lock();
+        if let Some(slot) = docs.get(&id) {
+            return Some((slot.epoch, slot.tx.clone()));
+        }
+        if self.inner.shutdown.is_cancelled() {
+            return None;
+        }
+        let (tx, rx) = mpsc::channel(INBOX);
+        let epoch = self.inner.next_epoch.fetch_add(1, Ordering::Relaxed);
+        docs.insert(
+            id,
+            Slot {
+                epoch,
+                tx: tx.clone(),
+            },
+        );
+        drop(docs);
+        self.inner
+            .tracker
+            .spawn(doc::run(self.clone(), id, epoch, rx));
+        Some((epoch, tx))
+    }
+
+    /// Unregisters the task of `id` if it is still the one registered under `epoch`.
+    pub(crate) fn forget(&self, id: DocumentId, epoch: u64) {
+        let mut docs = self.lock();
+        if docs.get(&id).is_some_and(|slot| slot.epoch == epoch) {
+            docs.remove(&id);
+        }
+    }
+
+    /// An idle task asks to leave. Refused if a command is waiting for it; otherwise it is
+    /// unregistered and must hand any command that raced in to a new task.
+    pub(crate) fn try_unload(
+        &self,
+        id: DocumentId,
+        epoch: u64,
+        rx: &mpsc::Receiver<DocCommand>,
+    ) -> bool {
+        let mut docs = self.lock();
+        if !rx.is_empty() {
+            return false;
+        }
+        if docs.get(&id).is_some_and(|slot| slot.epoch == epoch) {
+            docs.remove(&id);
+        }
+        true
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<DocumentId, Slot>> {
+        // A panic while holding this lock cannot leave the map half-updated (every critical
+        // section is a single insert/remove/get), so a poisoned lock is still usable.
+        self.inner
+            .docs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,43 @@
+//! Sync of Automerge documents with automerge-repo clients.
+//!
+//! Independent of transport and storage: the WebSocket glue in [`crate::ws`] feeds decoded
+//! frames to a [`session::Session`] and writes what arrives in its [`peer::Outbox`]; storage
+//! is any [`crate::storage::DocStore`].
+//!
+//! - [`protocol`]: the CBOR wire messages.
+//! - [`session`]: one connected peer: handshake, dispatch of its messages to documents.
+//! - [`hub`]: the registry of loaded documents; loads them on demand.
+//! - [`doc`]: one loaded document, owned by one task: applies sync messages, persists, and only
+//!   then answers, so no peer hears of a change before it is durable.
+//! - [`access`]: the one place where "may this peer read / write this document" is decided.
+
+pub mod access;
+pub mod doc;
+pub mod hub;
+pub mod peer;
+pub mod protocol;
+pub mod session;
+
+use std::time::Duration;
+
+/// Tunables of the sync layer.
+#[derive(Debug, Clone)]
+pub struct SyncConfig {
+    /// A loaded document no peer has used for this long is dropped from memory.
+    pub doc_idle_timeout: Duration,
+    /// A peer whose unsent output exceeds this many bytes is too slow and is disconnected,
+    /// so one stalled phone cannot make the server buffer without bound.
+    pub max_queued_bytes_per_peer: usize,
+    /// Attempts at a storage write before the peers of the document are told it failed.
+    pub storage_attempts: u32,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self {
+            doc_idle_timeout: Duration::from_secs(60),
+            max_queued_bytes_per_peer: 64 * 1024 * 1024,
+            storage_attempts: 4,
+        }
+    }
+}
