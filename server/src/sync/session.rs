@@ -120,18 +120,20 @@ impl Session {
             }
             FromClient::Ephemeral {
                 document_id,
-                sender_id: _,
+                sender_id,
                 count,
                 session_id,
                 data,
             } => {
-                // Only for documents this peer syncs; the document checks access again. The
-                // sender is who joined, not what the message claims, so no one can speak as
-                // another peer.
-                if self.docs.contains(&document_id) {
+                // Clients re-relay every ephemeral message they receive to their other peers
+                // (us), keeping the original sender. We already delivered it to everyone, so a
+                // message not from this connection's own peer is such an echo: drop it. This
+                // also means no one can speak as another peer. Only documents this peer syncs
+                // are relayed; the document checks access again.
+                if sender_id == peer.peer_id && self.docs.contains(&document_id) {
                     let cmd = DocCommand::Ephemeral {
                         from: self.conn,
-                        sender_id: peer.peer_id.clone(),
+                        sender_id,
                         count,
                         session_id,
                         data,
