@@ -129,6 +129,11 @@ impl EmbeddedPostgres {
     /// Stops the cluster, waiting for it to finish (a fast shutdown: open transactions roll
     /// back, committed ones are on disk).
     pub async fn stop(self) -> anyhow::Result<()> {
+        // It may have stopped under us (an operator, a crash); then there is nothing to do.
+        if !self.pg_ctl_status().await? {
+            tracing::warn!("the embedded database was not running at shutdown");
+            return Ok(());
+        }
         self.run(
             "pg_ctl",
             &[

@@ -79,6 +79,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         web_dir: config.web_dir.clone(),
     };
 
+    if !config.web_dir.join("index.html").is_file() {
+        tracing::warn!(dir = %config.web_dir.display(), "no built web app there (npm --prefix web run build); only the API and sync are served");
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -114,15 +114,18 @@ async fn run(socket: WebSocket, state: AppState) {
             Some(Ok(Message::Text(_))) => Err(ProtocolError::TextFrame),
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(Flow::Continue),
             Some(Ok(Message::Close(_))) | None => break,
-            Some(Err(error)) => {
-                // Over the transport limit, or a broken frame. Say so if the socket still
-                // lets us, then close.
-                tracing::warn!(peer = session.peer_id(), %error, "closing session: unreadable frame");
-                session.fail(&ProtocolError::UnreadableFrame {
+            Some(Err(error)) => match classify(error) {
+                ReadError::TooLarge => Err(ProtocolError::UnreadableFrame {
                     limit: state.limits.max_message_bytes,
-                });
-                break;
-            }
+                }),
+                ReadError::Disconnected => break,
+                ReadError::Protocol(error) => {
+                    tracing::warn!(peer = session.peer_id(), %error, "closing session: broken frame");
+                    Err(ProtocolError::UnreadableFrame {
+                        limit: state.limits.max_message_bytes,
+                    })
+                }
+            },
         };
         match result {
             Ok(Flow::Continue) => {}
@@ -138,4 +141,30 @@ async fn run(socket: WebSocket, state: AppState) {
     drop(outbox);
     session.end().await;
     let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
+}
+
+enum ReadError {
+    /// Over the transport's size limit.
+    TooLarge,
+    /// The peer went away (reset, closed without a handshake): normal on phones.
+    Disconnected,
+    /// Anything else the peer did wrong at the WebSocket level.
+    Protocol(String),
+}
+
+fn classify(error: axum::Error) -> ReadError {
+    use tungstenite::Error;
+    match error.into_inner().downcast::<Error>() {
+        Ok(error) => match *error {
+            Error::Capacity(_) => ReadError::TooLarge,
+            Error::ConnectionClosed | Error::AlreadyClosed | Error::Io(_) => {
+                ReadError::Disconnected
+            }
+            Error::Protocol(tungstenite::error::ProtocolError::ResetWithoutClosingHandshake) => {
+                ReadError::Disconnected
+            }
+            other => ReadError::Protocol(other.to_string()),
+        },
+        Err(other) => ReadError::Protocol(other.to_string()),
+    }
 }
