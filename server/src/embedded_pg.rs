@@ -187,7 +187,7 @@ impl EmbeddedPostgres {
         // Its own process group: a terminal's Ctrl-C must not stop the database under us.
         command
             .process_group(0)
-            .current_dir(&self.pgdata.parent().unwrap_or(Path::new("/")).to_path_buf());
+            .current_dir(self.pgdata.parent().unwrap_or(Path::new("/")));
         if let Some((uid, gid)) = self.run_as {
             command.uid(uid).gid(gid);
         }

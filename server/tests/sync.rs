@@ -153,24 +153,23 @@ impl TestPeer {
                 kind,
                 data: Some(data),
             } = &received
+                && kind == "sync"
             {
-                if kind == "sync" {
-                    let message = sync::Message::decode(data).unwrap();
-                    self.doc
-                        .sync()
-                        .receive_sync_message(&mut self.state, message)
-                        .unwrap();
-                    let reply = self.doc.sync().generate_sync_message(&mut self.state);
-                    let done = reply.is_none()
-                        && !self.doc.get_heads().is_empty()
-                        && self.server_heads() == self.doc.get_heads();
-                    if let Some(reply) = reply {
-                        self.send("sync", reply.encode()).await;
-                    }
-                    if done {
-                        log.push(received);
-                        break;
-                    }
+                let message = sync::Message::decode(data).unwrap();
+                self.doc
+                    .sync()
+                    .receive_sync_message(&mut self.state, message)
+                    .unwrap();
+                let reply = self.doc.sync().generate_sync_message(&mut self.state);
+                let done = reply.is_none()
+                    && !self.doc.get_heads().is_empty()
+                    && self.server_heads() == self.doc.get_heads();
+                if let Some(reply) = reply {
+                    self.send("sync", reply.encode()).await;
+                }
+                if done {
+                    log.push(received);
+                    break;
                 }
             }
             log.push(received);

@@ -242,14 +242,14 @@ impl DocTask {
         self.peers
             .retain(|_, p| !p.peer.outbox.closed().is_cancelled());
 
-        if self.doc.get_heads() != self.persisted.heads {
-            if let Err(error) = self.persist().await {
-                tracing::error!(doc = %self.id, %error, "storing changes failed; dropping the document from memory");
-                for slot in self.peers.values() {
-                    slot.peer.fail(STORAGE_UNAVAILABLE);
-                }
-                return false;
+        if self.doc.get_heads() != self.persisted.heads
+            && let Err(error) = self.persist().await
+        {
+            tracing::error!(doc = %self.id, %error, "storing changes failed; dropping the document from memory");
+            for slot in self.peers.values() {
+                slot.peer.fail(STORAGE_UNAVAILABLE);
             }
+            return false;
         }
         if self.doc.get_heads() != heads_before {
             let all: Vec<ConnId> = self.peers.keys().copied().collect();
