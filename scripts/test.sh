@@ -22,7 +22,9 @@ export DATABASE_URL=$pg_url
 export DUYAN_TEST_PG=${pg_url%/*}
 
 step "installing JavaScript test dependencies"
-(cd tests/js && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; })
+# `npm install` rather than `npm ci`: npm 11 leaves cbor-x's optional native packages out of
+# the lock file and `npm ci` then refuses it; install still follows the lock for the rest.
+(cd tests/js && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm install --no-audit --no-fund --loglevel=error; })
 npm --prefix web run build --silent
 
 step "cargo fmt --check"
