@@ -1,5 +1,6 @@
 // A client that opens a thousand documents at once (a phone catching up after a week
-// offline) gets every one, over one session that stays up.
+// offline) gets every one, over one session that stays up, even when the server has just
+// restarted and must load them all from storage.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -18,10 +19,13 @@ test(`a fresh client finding ${COUNT} documents at once gets all of them`, { tim
   const seeder = await fx.client(server);
   const seeded = Array.from({ length: COUNT }, (_, seq) => seeder.repo.create(itemFor(seq)));
   await waitAllSynced(seeded, seeder.repo, { timeout: BULK_WAIT_MS });
-  // With the seeder gone, duyan is the only place these documents exist.
+  // With the seeder gone, duyan is the only place these documents exist; after a restart,
+  // every one of them has to be loaded from PostgreSQL while the reader waits.
   seeder.close();
+  await server.stop();
+  const restarted = await fx.startServer();
 
-  const reader = await fx.client(server);
+  const reader = await fx.client(restarted);
   const results = await within(
     `${COUNT} concurrent finds`,
     Promise.allSettled(seeded.map(handle => reader.repo.find(handle.url))),
