@@ -414,3 +414,20 @@ async fn idle_documents_are_unloaded_and_load_again() {
         "loaded again from storage"
     );
 }
+
+#[tokio::test]
+async fn a_peer_told_unavailable_can_still_create_the_document() {
+    let store = Arc::new(MemoryStore::default());
+    let hub = hub(store.clone(), Duration::from_secs(60));
+    let id = new_doc_id();
+    let mut peer = TestPeer::join(&hub, id).await;
+    let log = peer.sync("request").await;
+    assert!(matches!(&log[..], [Received::Message { kind, .. }] if kind == "doc-unavailable"));
+
+    // The client imports the document under that id and pushes it.
+    record(&mut peer.doc, "调研发现转督办");
+    peer.doc.commit();
+    peer.sync("sync").await;
+    assert_eq!(peer.server_heads(), peer.doc.get_heads());
+    assert_eq!(load_stored(store.as_ref(), id).await.get_heads(), peer.doc.get_heads());
+}

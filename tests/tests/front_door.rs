@@ -161,6 +161,17 @@ async fn runs_its_own_database_and_reuses_it_on_the_next_start() {
         "the second start uses the same data"
     );
 
+    let (status, metrics) = second.get("/metrics").await;
+    assert_eq!(status, 200);
+    for name in [
+        "duyan_sessions_open",
+        "duyan_documents_loaded",
+        "duyan_sync_messages_received_total",
+        "duyan_storage_write_seconds_bucket",
+    ] {
+        assert!(metrics.contains(name), "/metrics lacks {name}");
+    }
+
     // The web app is served at / (a placeholder until the PWA lands), with SPA fallback.
     let (status, body) = second.get("/").await;
     assert_eq!(status, 200);

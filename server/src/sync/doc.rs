@@ -300,7 +300,13 @@ impl DocTask {
             wants: false,
             told_unavailable: false,
         });
-        slot.wants |= is_request;
+        // A peer that asked for the document and now sends heads has it after all (it
+        // created or imported it): from here on it is synced like any other.
+        if is_request {
+            slot.wants = true;
+        } else if !message.heads.is_empty() {
+            slot.wants = false;
+        }
         if let Err(error) = self.doc.receive_sync_message(&mut slot.state, message) {
             tracing::warn!(doc = %self.id, peer = %slot.peer.peer_id, %error, "closing session: sync message could not be applied");
             let slot = self.peers.remove(&conn).expect("just inserted");
