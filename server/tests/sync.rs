@@ -429,5 +429,8 @@ async fn a_peer_told_unavailable_can_still_create_the_document() {
     peer.doc.commit();
     peer.sync("sync").await;
     assert_eq!(peer.server_heads(), peer.doc.get_heads());
-    assert_eq!(load_stored(store.as_ref(), id).await.get_heads(), peer.doc.get_heads());
+    assert_eq!(
+        load_stored(store.as_ref(), id).await.get_heads(),
+        peer.doc.get_heads()
+    );
 }

@@ -16,8 +16,10 @@ pub struct DocumentId([u8; 16]);
 /// Why a string is not a document id.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum InvalidDocumentId {
+    /// Not bs58, or the checksum does not match.
     #[error("document id is not valid bs58check")]
     Encoding,
+    /// A valid bs58check string of the wrong length; holds the number of bytes found.
     #[error("document id must encode 16 bytes, found {0}")]
     Length(usize),
 }
@@ -78,6 +80,24 @@ impl<'de> Deserialize<'de> for DocumentId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
         s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+// In a record (a finding's `duban_ref`, an item's `source_ref`) the id is stored as its bare
+// bs58check string, without the `automerge:` prefix, and checked when hydrated.
+impl autosurgeon::Reconcile for DocumentId {
+    type Key<'a> = autosurgeon::reconcile::NoKey;
+
+    fn reconcile<R: autosurgeon::Reconciler>(&self, mut reconciler: R) -> Result<(), R::Error> {
+        reconciler.str(self.to_string())
+    }
+}
+
+impl autosurgeon::Hydrate for DocumentId {
+    fn hydrate_string(s: &str) -> Result<Self, autosurgeon::HydrateError> {
+        s.parse().map_err(|e: InvalidDocumentId| {
+            autosurgeon::HydrateError::unexpected("a document id", format!("{s:?} ({e})"))
+        })
     }
 }
 

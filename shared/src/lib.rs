@@ -2,11 +2,31 @@
 //!
 //! Layout:
 //! - [`document_id`]: the identifier of a record, in the form automerge-repo puts on the wire.
+//! - [`records`]: the two records, 督办事项 [`DubanItem`] and 调研记录 [`ResearchRecord`], mapped
+//!   to and from Automerge documents with autosurgeon; schema versions and their upgrade.
+//! - [`rules`]: roles, the status machines and the field permissions, all as data tables, and
+//!   [`rules::check_change`], which the server runs on every change a session makes.
+//! - [`derived`]: values computed from a record and a clock, never stored: overdue, the traffic
+//!   light, days left, the 24-hour first response, feedback age.
+//! - [`time`]: [`Timestamp`] (integer milliseconds in documents) and the Asia/Shanghai calendar.
 //!
-//! Record types, status rules, permissions and derived lights arrive with the records issue.
-//! This crate stays free of transport and storage (no axum, no sqlx), so the same rules can be
-//! generated for the web app and run on the phone offline.
+//! Everything here is pure: no clock is read, nothing is stored or sent. That keeps the crate
+//! free of transport and storage (no axum, no sqlx), so the same rules run on the server and,
+//! generated for the web app, on the phone offline.
 
+#[macro_use]
+mod string_enum;
+
+pub mod derived;
 pub mod document_id;
+pub mod records;
+pub mod rules;
+pub mod time;
+
+#[cfg(test)]
+mod fixtures;
 
 pub use document_id::{DocumentId, InvalidDocumentId};
+pub use records::{DubanItem, Record, RecordError, RecordKind, ResearchRecord, Status};
+pub use string_enum::UnknownValue;
+pub use time::Timestamp;
