@@ -32,6 +32,9 @@ pub async fn open(config: &Config) -> anyhow::Result<Database> {
         // Under a burst, waiting for a connection is normal; failing after the default 30 s
         // would turn load into errors. Storage retries cover real outages.
         .acquire_timeout(Duration::from_secs(60))
+        // Connections opened for a burst close once it is over, with the memory they hold.
+        .idle_timeout(Duration::from_secs(30))
+        .min_connections(1)
         .connect_with(options)
         .await
         .context("cannot connect to PostgreSQL")?;

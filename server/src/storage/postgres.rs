@@ -26,34 +26,33 @@ impl PgStore {
 impl DocStore for PgStore {
     fn load(&self, id: DocumentId) -> BoxFuture<'_, Result<Option<StoredDoc>, StorageError>> {
         Box::pin(async move {
-            let id = id.to_string();
-            // Snapshot and increments must come from one view: a compaction committing
-            // between two plain reads would hide the increments it folded into a snapshot
-            // we had already read the old version of.
-            let mut tx = self.pool.begin().await?;
-            sqlx::query!("set transaction isolation level repeatable read, read only")
-                .execute(&mut *tx)
-                .await?;
-            let Some(doc) = sqlx::query!(
-                "select snapshot, generation from documents where id = $1",
-                id
+            // One statement, so snapshot and increments come from one view: a compaction
+            // committing between two reads would hide the increments it folded into a
+            // snapshot we had read the old version of. One round trip, too: loads are what a
+            // burst of reconnecting phones queues on.
+            let Some(row) = sqlx::query!(
+                r#"select d.snapshot, d.generation,
+                          array(select i.id from document_increments i
+                                where i.document_id = d.id order by i.id) as "increment_ids!",
+                          array(select i.data from document_increments i
+                                where i.document_id = d.id order by i.id) as "increment_data!"
+                   from documents d where d.id = $1"#,
+                id.to_string()
             )
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&self.pool)
             .await?
             else {
                 return Ok(None);
             };
-            let increments = sqlx::query_as!(
-                Increment,
-                "select id, data from document_increments where document_id = $1 order by id",
-                id
-            )
-            .fetch_all(&mut *tx)
-            .await?;
-            tx.commit().await?;
+            let increments = row
+                .increment_ids
+                .into_iter()
+                .zip(row.increment_data)
+                .map(|(id, data)| Increment { id, data })
+                .collect();
             Ok(Some(StoredDoc {
-                snapshot: doc.snapshot,
-                generation: doc.generation,
+                snapshot: row.snapshot,
+                generation: row.generation,
                 increments,
             }))
         })

@@ -153,9 +153,7 @@ impl Hub {
     /// Unregisters the task of `id` if it is still the one registered under `epoch`.
     pub(crate) fn forget(&self, id: DocumentId, epoch: u64) {
         let mut docs = self.lock();
-        if docs.get(&id).is_some_and(|slot| slot.epoch == epoch) {
-            docs.remove(&id);
-        }
+        remove(&mut docs, id, epoch);
     }
 
     /// An idle task asks to leave. Refused if a command is waiting for it; otherwise it is
@@ -170,9 +168,7 @@ impl Hub {
         if !rx.is_empty() {
             return false;
         }
-        if docs.get(&id).is_some_and(|slot| slot.epoch == epoch) {
-            docs.remove(&id);
-        }
+        remove(&mut docs, id, epoch);
         true
     }
 
@@ -183,5 +179,17 @@ impl Hub {
             .docs
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Removes the registration of `id` if it is the one of `epoch`. The map gives back its
+/// capacity once mostly empty: after a phone fetched ten thousand documents and left, the
+/// table sized for them would otherwise stay allocated for the life of the process.
+fn remove(docs: &mut HashMap<DocumentId, Slot>, id: DocumentId, epoch: u64) {
+    if docs.get(&id).is_some_and(|slot| slot.epoch == epoch) {
+        docs.remove(&id);
+        if docs.capacity() > 1024 && docs.len() < docs.capacity() / 4 {
+            docs.shrink_to(docs.len() * 2);
+        }
     }
 }

@@ -1,0 +1,355 @@
+// The four scenarios. Each gets a fresh server process and fresh storage, drives it only
+// through client-worker processes, and returns plain numbers for the report. Every wait
+// has a deadline, so a stuck server yields a failure count, not a hung bench.
+
+import path from "node:path"
+import { now } from "./clients.mjs"
+import { WorkerPool } from "./pool.mjs"
+import {
+  RssSampler,
+  freshStorage,
+  readCpuSeconds,
+  readMemory,
+  readPostgresCpuSeconds,
+  startServer,
+} from "./servers.mjs"
+
+const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
+const sum = (xs, f) => xs.reduce((s, x) => s + f(x), 0)
+
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return null
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
+  return sorted[rank]
+}
+
+/** Worker replies that failed, reduced to what the report needs. */
+function workerFailures(replies) {
+  return {
+    failedCalls: replies.filter(r => !r.ok).map(r => r.error),
+    uncaught: sum(replies, r => r.errors?.count ?? 0),
+    uncaughtSamples: replies.flatMap(r => r.errors?.samples ?? []).slice(0, 5),
+    clientCpuS: sum(replies, r => r.cpuS ?? 0),
+  }
+}
+
+/**
+ * Runs `body(server, storage)` against a fresh server of `ctx.kind`; always stops the server
+ * and removes its storage. `restart()` on the handed object restarts on the same storage.
+ */
+async function withServer(ctx, label, body) {
+  const storage = await freshStorage(ctx.kind, `${ctx.storagePrefix}_${label}`)
+  const logPath = path.join(ctx.runDir, `${ctx.kind}-${label}.server.log`)
+  const start = () => startServer({ kind: ctx.kind, storage, logPath, duyanBin: ctx.duyanBin })
+  const live = { server: await start() }
+  live.restart = async () => {
+    const stopped = await live.server.stop()
+    live.server = await start()
+    return stopped
+  }
+  try {
+    return await body(live, storage)
+  } finally {
+    if (live.server.exitStatus && !live.stopping) {
+      ctx.note(`${ctx.kind} ${label}: server had exited on its own: ${JSON.stringify(live.server.exitStatus)}`)
+    }
+    live.stopping = true
+    await live.server.stop()
+    await storage.drop().catch(err => ctx.note(`dropping ${ctx.kind} storage failed: ${err.message}`))
+  }
+}
+
+/** Creates records offline in `workers` processes, connects them all at once, waits for acks. */
+async function burst(ctx, url, { workers, clients, docsPerClient, seedBase, deadline }) {
+  const pool = await WorkerPool.start(workers, path.join(ctx.runDir, `${ctx.kind}-clients.log`))
+  try {
+    const created = await pool.all("create", w => ({
+      clients: Array.from({ length: Math.ceil((clients - w) / workers) }, (_, k) => {
+        const c = w + k * workers
+        return { name: `c${c}`, seeds: Array.from({ length: docsPerClient }, (_, j) => seedBase + c * docsPerClient + j) }
+      }),
+    }))
+    const docs = created.flatMap(r => r.docs ?? [])
+    ctx.beforeGo?.()
+    const goAt = now()
+    const replies = await pool.all("connect", () => ({ url, deadline }))
+    const perClient = replies.flatMap(r => r.perClient ?? [])
+    const finished = perClient.map(c => c.doneAt).filter(at => at !== null)
+    const acked = sum(perClient, c => c.acked)
+    const total = clients * docsPerClient
+    const doneTimes = finished.map(at => at - goAt).sort((a, b) => a - b)
+    const lastAcks = perClient.map(c => c.lastAckAt).filter(at => at !== null)
+    const unacked = new Set(perClient.flatMap(c => c.unacked ?? []))
+    await pool.all("disconnect", () => ({}), 30_000)
+    return {
+      docs,
+      ackedDocs: docs.filter(d => !unacked.has(d.url)),
+      result: {
+        records: total,
+        acked,
+        elapsedMs: acked === total && finished.length === clients ? Math.max(...finished) - goAt : null,
+        allowedMs: deadline - goAt,
+        lastAckMs: lastAcks.length ? Math.max(...lastAcks) - goAt : null,
+        clientDoneP50Ms: percentile(doneTimes, 50),
+        connects: sum(perClient, c => c.connects),
+        drops: sum(perClient, c => c.disconnects),
+        serverStorageIds: [...new Set(perClient.map(c => c.serverStorageId))],
+        serverEphemeral: [...new Set(perClient.map(c => c.serverEphemeral))],
+        ...workerFailures(replies),
+      },
+    }
+  } finally {
+    await pool.close()
+  }
+}
+
+/**
+ * Stores `count` records through the protocol in rounds of `perRound`, each round a burst of
+ * small clients in fresh worker processes, so no client is busy long enough to miss a ping.
+ * Returns the records the server acknowledged.
+ */
+async function seed(ctx, url, { count, perRound, workers, clientsPerRound, seedBase, deadline }) {
+  const t0 = now()
+  const docs = []
+  const rounds = []
+  for (let done = 0; done < count && now() < deadline; done += perRound) {
+    const size = Math.min(perRound, count - done)
+    const clients = Math.min(clientsPerRound, size)
+    const round = await burst(ctx, url, {
+      workers: Math.min(workers, clients),
+      clients,
+      docsPerClient: Math.ceil(size / clients),
+      seedBase: seedBase + done,
+      deadline,
+    })
+    docs.push(...round.ackedDocs)
+    const { records, acked, elapsedMs, drops, uncaught, uncaughtSamples, failedCalls } = round.result
+    rounds.push({ records, acked, elapsedMs, drops, uncaught, uncaughtSamples, failedCalls })
+  }
+  return {
+    docs,
+    summary: {
+      records: sum(rounds, r => r.records),
+      acked: docs.length,
+      drops: sum(rounds, r => r.drops),
+      elapsedMs: now() - t0,
+      rounds: rounds.filter(r => r.acked < r.records || r.uncaught || r.failedCalls.length),
+    },
+  }
+}
+
+/** A fresh client per worker loads `docs` (split among the workers); tallies the outcome. */
+async function fetchAll(ctx, url, docs, { workers = 1, deadline, chunk, keepConnected = false }) {
+  const pool = await WorkerPool.start(workers, path.join(ctx.runDir, `${ctx.kind}-clients.log`))
+  try {
+    const share = w => docs.filter((_, i) => i % workers === w)
+    const replies = await pool.all("fetch", w => ({ url, docs: share(w), deadline, chunk }))
+    const ok = replies.filter(r => r.connected)
+    const tally = key => sum(replies, r => r[key] ?? 0)
+    const loaded = tally("loaded")
+    const result = {
+      docs: docs.length,
+      loaded,
+      mismatched: tally("mismatched"),
+      unavailable: tally("unavailable"),
+      failed: tally("failed"),
+      timedOut: tally("timedOut"),
+      notConnected: replies.length - ok.length,
+      drops: tally("disconnects"),
+      elapsedMs:
+        loaded === docs.length && ok.length === replies.length
+          ? Math.max(...ok.map(r => r.lastAt)) - Math.min(...ok.map(r => r.startedAt))
+          : null,
+      // Until every find had an answer, loaded or not (none may have timed out).
+      settledMs:
+        ok.length === replies.length && tally("timedOut") === 0
+          ? Math.max(...ok.map(r => r.settledAt)) - Math.min(...ok.map(r => r.startedAt))
+          : null,
+      failureSamples: replies.flatMap(r => r.failures ?? []).slice(0, 3),
+      ...workerFailures(replies),
+    }
+    if (keepConnected) return { result, pool }
+    await pool.all("disconnect", () => ({}), 30_000)
+    await pool.close()
+    return { result }
+  } catch (err) {
+    await pool.close()
+    throw err
+  }
+}
+
+/** (a) 100 clients with offline records connect at once. */
+export async function reconnectBurst(ctx, cfg) {
+  return withServer(ctx, "burst", async live => {
+    const { server } = live
+    const sampler = new RssSampler(server.pid)
+    let idle
+    let cpu0
+    let db0
+    const burstCtx = {
+      ...ctx,
+      beforeGo: () => {
+        idle = sampler.mark()
+        cpu0 = readCpuSeconds(server.pid)
+        db0 = readPostgresCpuSeconds()
+      },
+    }
+    const deadline = now() + cfg.boundMs
+    const { docs, result } = await burst(burstCtx, server.wsUrl, { ...cfg, seedBase: 1_000_000, deadline })
+    const mem = readMemory(server.pid)
+    result.serverCpuS = readCpuSeconds(server.pid) - cpu0
+    result.dbCpuS = ctx.kind === "duyan" ? readPostgresCpuSeconds() - db0 : null
+    result.idleRssKiB = idle?.rssKiB ?? null
+    result.peakRssKiB = mem?.hwmKiB ?? null
+    result.sampledPeakRssKiB = sampler.peakKiB
+    sampler.stop()
+    // Not timed: a fresh client per worker reads every record back, checking its heads,
+    // a few at a time so that no reader is too busy to answer pings.
+    const verify = await fetchAll(ctx, server.wsUrl, docs, {
+      workers: cfg.workers,
+      chunk: 25,
+      deadline: now() + cfg.verifyMs,
+    })
+    result.verify = verify.result
+    return result
+  })
+}
+
+/** (b) Sequential edits on one document: A changes, B sees it. */
+export async function editPropagation(ctx, cfg) {
+  return withServer(ctx, "edits", async live => {
+    const pool = await WorkerPool.start(1, path.join(ctx.runDir, `${ctx.kind}-clients.log`))
+    try {
+      const [reply] = await pool.all("edit", () => ({ ...cfg, url: live.server.wsUrl, deadline: now() + cfg.boundMs }))
+      const lat = [...(reply.latencies ?? [])].sort((a, b) => a - b)
+      return {
+        edits: cfg.edits,
+        measured: lat.length,
+        timeouts: reply.timeouts ?? cfg.edits,
+        p50Ms: percentile(lat, 50),
+        p95Ms: percentile(lat, 95),
+        maxMs: lat.at(-1) ?? null,
+        meanMs: lat.length ? sum(lat, x => x) / lat.length : null,
+        setup: { connected: reply.connected ?? false, seeded: reply.seeded ?? false, found: reply.found ?? false },
+        drops: (reply.a?.disconnects ?? 0) + (reply.b?.disconnects ?? 0),
+        ...workerFailures([reply]),
+      }
+    } finally {
+      await pool.close()
+    }
+  })
+}
+
+/**
+ * (c) Seed, restart gracefully, then one fresh client loads every record at once. The JS
+ * client's own cost varies from run to run, so this restarts and loads `repeats` times and
+ * reports the median run (by time to the last answer), keeping every run in `runs`.
+ */
+export async function coldLoad(ctx, cfg) {
+  return withServer(ctx, "cold", async live => {
+    const seeded = await seed(ctx, live.server.wsUrl, { ...cfg.seed, seedBase: 2_000_000, deadline: now() + cfg.seedMs })
+    const runs = []
+    for (let i = 0; i < cfg.repeats; i++) {
+      const stop = await live.restart()
+      const sampler = new RssSampler(live.server.pid)
+      const cpu0 = readCpuSeconds(live.server.pid)
+      const db0 = readPostgresCpuSeconds()
+      const { result } = await fetchAll(ctx, live.server.wsUrl, seeded.docs, { deadline: now() + cfg.loadMs })
+      sampler.stop()
+      runs.push({
+        ...result,
+        allowedMs: cfg.loadMs,
+        serverCpuS: readCpuSeconds(live.server.pid) - cpu0,
+        dbCpuS: ctx.kind === "duyan" ? readPostgresCpuSeconds() - db0 : null,
+        stop,
+        restartMs: live.server.startMs,
+        loadPeakRssKiB: sampler.peakKiB,
+      })
+    }
+    // Unfinished runs sort last; the median is then the middle of what finished, if enough did.
+    const key = r => r.settledMs ?? Number.POSITIVE_INFINITY
+    const median = [...runs].sort((x, y) => key(x) - key(y))[Math.floor((runs.length - 1) / 2)]
+    const failedRuns = runs.filter(r => r.elapsedMs == null).length
+    return { ...median, seed: seeded.summary, failedRuns, runs }
+  })
+}
+
+/**
+ * duyan's own gauges from /metrics (documents in memory, open sessions), for explaining RSS
+ * figures. Not part of the contract: null when absent.
+ */
+async function serverGauges(server) {
+  try {
+    const res = await fetch(`${server.httpUrl}/metrics`, { signal: AbortSignal.timeout(2_000) })
+    const text = await res.text()
+    const gauge = name => {
+      const m = text.match(new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+([0-9.e+-]+)\\s*$`, "m"))
+      return m ? Number(m[1]) : null
+    }
+    return { documentsLoaded: gauge("duyan_documents_loaded"), sessionsOpen: gauge("duyan_sessions_open") }
+  } catch {
+    return null
+  }
+}
+
+/** (d) duyan only: RSS before and after one client reads 10,000 documents and leaves. */
+export async function boundedMemory(ctx, cfg) {
+  return withServer(ctx, "memory", async live => {
+    const seeded = await seed(ctx, live.server.wsUrl, { ...cfg.seed, seedBase: 3_000_000, deadline: now() + cfg.seedMs })
+    const { docs, summary } = seeded
+    if (docs.length < cfg.seed.count) {
+      return { seed: summary, error: `only ${docs.length} of ${cfg.seed.count} records were stored while seeding` }
+    }
+
+    const stopped = await live.restart()
+    const pid = live.server.pid
+    const warm = await fetchAll(ctx, live.server.wsUrl, docs.slice(0, 1), { deadline: now() + 30_000 })
+    await sleep(cfg.idleWaitMs)
+    const before = readMemory(pid)
+    const gaugesBefore = await serverGauges(live.server)
+    const sampler = new RssSampler(pid)
+    sampler.mark()
+    const fetched = await fetchAll(ctx, live.server.wsUrl, docs, {
+      workers: cfg.fetchWorkers,
+      chunk: cfg.fetchChunk,
+      deadline: now() + cfg.fetchMs,
+      keepConnected: true,
+    })
+    const loadedRss = readMemory(pid)
+    const gaugesLoaded = await serverGauges(live.server)
+    await fetched.pool.all("disconnect", () => ({}), 30_000)
+    await fetched.pool.close()
+    const leftAt = now()
+    const trace = []
+    while (now() - leftAt < cfg.idleWaitMs) {
+      await sleep(1_000)
+      trace.push({ afterMs: Math.round(now() - leftAt), rssKiB: readMemory(pid)?.rssKiB ?? null })
+    }
+    const after = readMemory(pid)
+    const gaugesAfter = await serverGauges(live.server)
+    // Informational only: whether memory still comes back later than the measured point.
+    while (now() - leftAt < cfg.lateMs) {
+      await sleep(1_000)
+      trace.push({ afterMs: Math.round(now() - leftAt), rssKiB: readMemory(pid)?.rssKiB ?? null })
+    }
+    const late = readMemory(pid)
+    const gaugesLate = await serverGauges(live.server)
+    sampler.stop()
+    return {
+      seed: summary,
+      stop: stopped,
+      warmup: { loaded: warm.result.loaded },
+      fetch: fetched.result,
+      beforeRssKiB: before?.rssKiB ?? null,
+      loadedRssKiB: loadedRss?.rssKiB ?? null,
+      peakRssKiB: after?.hwmKiB ?? sampler.peakKiB,
+      afterRssKiB: after?.rssKiB ?? null,
+      ratio: before && after ? after.rssKiB / before.rssKiB : null,
+      lateRssKiB: late?.rssKiB ?? null,
+      lateAfterMs: cfg.lateMs,
+      gauges: { before: gaugesBefore, loaded: gaugesLoaded, after: gaugesAfter, late: gaugesLate },
+      trace,
+      serverAlive: !live.server.exitStatus,
+    }
+  })
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Benchmarks duyan against the stock automerge-repo sync server, same clients for both.
+#
+#   bash bench/run.sh [--servers reference,duyan] [--scenarios burst,edits,cold,memory] [--quick]
+#
+# Installs bench/node_modules if missing (npm install), builds target/release/duyan (cargo
+# rebuilds only what changed; set DUYAN_BIN to use another binary instead, or
+# BENCH_NO_BUILD=1 to skip), then runs bench.mjs. Needs PostgreSQL on 127.0.0.1:5432 with trust auth for `postgres`.
+# Results land in bench/results/ (git-ignored). The whole run is bounded by BENCH_TIMEOUT
+# seconds (default 3600).
+set -euo pipefail
+
+bench_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo_dir="$(dirname "$bench_dir")"
+cd "$bench_dir"
+
+# `npm install`, not `npm ci`: the registry lacks cbor-extract's optional per-platform
+# packages at the locked version, so `npm ci` calls the lock out of sync and stops, while
+# `npm install` installs exactly the locked versions and leaves the lock as it is.
+if [[ ! -d node_modules/@automerge/automerge-repo ]]; then
+  npm install --no-audit --no-fund
+fi
+
+wants_duyan=1
+for arg in "$@"; do
+  [[ "$arg" == "reference" || "$arg" == "--servers=reference" ]] && wants_duyan=0
+done
+if [[ $wants_duyan == 1 ]]; then
+  if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    echo "run.sh: PostgreSQL is not accepting connections on 127.0.0.1:5432" >&2
+    exit 1
+  fi
+  if [[ -z "${DUYAN_BIN:-}" && -z "${BENCH_NO_BUILD:-}" ]]; then
+    (cd "$repo_dir" && cargo build --release -p duyan)
+  fi
+fi
+
+exec timeout --signal=TERM --kill-after=30 "${BENCH_TIMEOUT:-3600}" node bench.mjs "$@"
