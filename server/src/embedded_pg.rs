@@ -187,7 +187,8 @@ impl EmbeddedPostgres {
         // Its own process group: a terminal's Ctrl-C must not stop the database under us.
         command
             .process_group(0)
-            .current_dir(self.pgdata.parent().unwrap_or(Path::new("/")));
+            // `/` as working directory: the database's user may not be allowed into ours.
+            .current_dir("/");
         if let Some((uid, gid)) = self.run_as {
             command.uid(uid).gid(gid);
         }
@@ -203,11 +204,14 @@ impl EmbeddedPostgres {
             .await
             .with_context(|| format!("cannot run {program}"))?;
         if !output.status.success() {
-            bail!(
-                "{program} failed ({}): {}",
-                output.status,
-                String::from_utf8_lossy(&output.stderr).trim()
-            );
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            if self.run_as.is_some() && stderr.contains("Permission denied") {
+                bail!(
+                    "the embedded database runs as the `postgres` user (PostgreSQL refuses to run as root), which cannot reach {}: choose a --data-dir it can reach (e.g. under /var/lib) or set DATABASE_URL",
+                    self.pgdata.display()
+                );
+            }
+            bail!("{program} failed ({}): {}", output.status, stderr.trim());
         }
         Ok(())
     }

@@ -126,12 +126,11 @@ fn text(value: &ciborium::Value, name: &str) -> Option<String> {
     field(value, name)?.into_text().ok()
 }
 
-/// A fresh data directory under target/ (not /tmp: when the tests run as root, the
-/// database runs as `postgres`, which must be able to reach it).
+/// A fresh data directory under the system temp dir. Not under target/: when the tests run
+/// as root the database runs as `postgres`, which must be able to reach it, and a clone may
+/// sit in a directory only root may enter (as `mktemp -d` makes them).
 fn data_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/e2e")
-        .join(format!("{name}-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("duyan-e2e-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
