@@ -20,6 +20,8 @@ const USER: &str = "duyan";
 const DATABASE: &str = "duyan";
 /// Only names the socket file; nothing listens on TCP.
 const PORT: u16 = 5432;
+/// Where the cluster lives when we run as root and `postgres` cannot reach the data dir.
+const ROOT_FALLBACK: &str = "/var/lib/duyan";
 /// Unix socket paths are limited to 107 bytes, `/.s.PGSQL.5432` included.
 const MAX_SOCKET_DIR_LEN: usize = 90;
 
@@ -53,12 +55,30 @@ impl EmbeddedPostgres {
         } else {
             None
         };
-        let pgdata = data_dir.join("pg");
-        let mut socket_dir = data_dir.join("pg-run");
-        if socket_dir.as_os_str().len() > MAX_SOCKET_DIR_LEN {
-            let digest = data_dir.to_string_lossy().bytes().fold(0u64, |h, b| {
-                h.wrapping_mul(0x100_0000_01b3).wrapping_add(u64::from(b))
+        let digest = data_dir
+            .to_string_lossy()
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
             });
+        let mut home = data_dir.clone();
+        if let Some((uid, gid)) = run_as
+            && !reachable(&data_dir, uid, gid).await
+        {
+            // The database's user cannot enter the data dir (a checkout under a root-only
+            // directory). Keep the cluster somewhere it can, persistent and tied to this data
+            // dir, rather than fail.
+            home = PathBuf::from(ROOT_FALLBACK).join(format!("{digest:016x}"));
+            tracing::warn!(
+                data_dir = %data_dir.display(),
+                cluster = %home.display(),
+                "the postgres user cannot reach the data dir; keeping the embedded database elsewhere"
+            );
+            fs::create_dir_all(&home)?;
+        }
+        let pgdata = home.join("pg");
+        let mut socket_dir = home.join("pg-run");
+        if socket_dir.as_os_str().len() > MAX_SOCKET_DIR_LEN {
             socket_dir = std::env::temp_dir().join(format!("duyan-pg-{digest:016x}"));
         }
         let pg = Self {
@@ -225,6 +245,20 @@ impl EmbeddedPostgres {
         fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
         Ok(())
     }
+}
+
+/// Whether the user `uid` may enter `dir` (and so every directory above it).
+async fn reachable(dir: &Path, uid: u32, gid: u32) -> bool {
+    Command::new("test")
+        .arg("-x")
+        .arg(dir)
+        .uid(uid)
+        .gid(gid)
+        .current_dir("/")
+        .stdin(Stdio::null())
+        .status()
+        .await
+        .is_ok_and(|status| status.success())
 }
 
 /// The directory holding `initdb` and `pg_ctl`: from `PATH`, else the newest
