@@ -46,7 +46,7 @@ impl Metrics {
     pub fn sync_in(&self) {
         self.sync_messages_in.fetch_add(1, Relaxed);
     }
-    pub fn sync_out(&self, _len: usize) {
+    pub fn sync_out(&self) {
         self.sync_messages_out.fetch_add(1, Relaxed);
     }
     pub fn bytes_in(&self, len: usize) {

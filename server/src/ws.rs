@@ -137,8 +137,8 @@ async fn run(socket: WebSocket, state: AppState) {
             }
         }
     }
-    // Let the writer flush what is queued (e.g. the error message) before the socket goes.
-    drop(outbox);
+    // Ending the session cancels the close token; the writer still writes what is queued
+    // first (its select is biased towards the queue), e.g. the error message.
     session.end().await;
     let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
 }

@@ -251,11 +251,15 @@ impl DocTask {
             }
             return false;
         }
-        if self.doc.get_heads() != heads_before {
-            let all: Vec<ConnId> = self.peers.keys().copied().collect();
-            all.into_iter().for_each(|conn| self.answer(conn));
+        // Heads after persisting: a compaction may have merged other processes' changes.
+        let heads = self.doc.get_heads();
+        let targets = if heads != heads_before {
+            self.peers.keys().copied().collect()
         } else {
-            touched.into_iter().for_each(|conn| self.answer(conn));
+            touched
+        };
+        for conn in targets {
+            self.answer(conn, heads.is_empty());
         }
         true
     }
@@ -317,8 +321,7 @@ impl DocTask {
     }
 
     /// Sends `conn` what it lacks, or `doc-unavailable` if it asked for a document we do not have.
-    fn answer(&mut self, conn: ConnId) {
-        let empty = self.doc.get_heads().is_empty();
+    fn answer(&mut self, conn: ConnId, empty: bool) {
         let Some(slot) = self.peers.get_mut(&conn) else {
             return;
         };

@@ -97,7 +97,7 @@ impl std::fmt::Debug for Peer {
 impl Peer {
     pub fn send_sync(&self, doc: &DocumentId, data: &[u8]) {
         let frame = ToClient::sync(&self.server_peer_id, &self.peer_id, doc, data).encode();
-        self.metrics.sync_out(frame.len());
+        self.metrics.sync_out();
         self.send_frame(frame);
     }
 
