@@ -29,7 +29,6 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::storage::postgres::PgStore;
 use crate::sync::SyncConfig;
-use crate::sync::access::OpenGate;
 use crate::sync::hub::{Hub, HubParts};
 use crate::sync::protocol::PeerMetadata;
 use crate::sync::session::{ServerIdentity, SessionLimits};
@@ -54,9 +53,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     };
     let metrics = Arc::new(Metrics::default());
     let tracker = TaskTracker::new();
+    let people: Arc<dyn sync::access::People> = Arc::new(sync::access::Nobody);
+    let (_people_tx, people_rx) = tokio::sync::watch::channel(people);
     let hub = Hub::new(HubParts {
         store: Arc::new(PgStore::new(pool.clone())),
-        gate: Arc::new(OpenGate),
+        people: people_rx,
+        server_peer_id: identity.peer_id.clone(),
         config: SyncConfig {
             doc_idle_timeout: config.doc_idle_timeout,
             ..SyncConfig::default()

@@ -39,6 +39,10 @@ async fn run(socket: WebSocket, state: AppState) {
     let (outbox, mut outgoing) = Outbox::new(state.hub.config().max_queued_bytes_per_peer);
     let mut session = Session::new(
         state.hub.clone(),
+        crate::sync::session::SignedIn {
+            user_id: "anonymous".into(),
+            session_id: "anonymous".into(),
+        },
         outbox.clone(),
         state.identity.clone(),
         state.limits,

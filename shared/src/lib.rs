@@ -23,8 +23,7 @@ pub mod records;
 pub mod rules;
 pub mod time;
 
-#[cfg(test)]
-mod fixtures;
+pub mod samples;
 
 pub use document_id::{DocumentId, InvalidDocumentId};
 pub use records::{DubanItem, Record, RecordError, RecordKind, ResearchRecord, Status};

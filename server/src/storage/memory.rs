@@ -8,11 +8,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use duyan_shared::DocumentId;
 use futures_util::future::BoxFuture;
 
-use super::{Compacted, Created, DocStore, Increment, StorageError, StoredDoc};
+use super::{ActorBinding, Compacted, Created, DocStore, Increment, StorageError, StoredDoc};
 
 #[derive(Default)]
 pub struct MemoryStore {
     docs: Mutex<HashMap<DocumentId, StoredDoc>>,
+    owners: Mutex<HashMap<DocumentId, String>>,
+    actors: Mutex<HashMap<Vec<u8>, ActorBinding>>,
     next_increment: AtomicUsize,
     failures_left: AtomicUsize,
 }
@@ -25,7 +27,9 @@ impl MemoryStore {
 
     /// A copy of what is stored for `id`.
     pub fn get(&self, id: &DocumentId) -> Option<StoredDoc> {
-        self.docs.lock().expect("store lock").get(id).cloned()
+        let mut doc = self.docs.lock().expect("store lock").get(id).cloned()?;
+        doc.owner = self.owners.lock().expect("store lock").get(id).cloned();
+        Some(doc)
     }
 
     fn injected_failure(&self) -> Result<(), StorageError> {
@@ -63,6 +67,7 @@ impl DocStore for MemoryStore {
                     snapshot,
                     generation: 1,
                     increments: Vec::new(),
+                    owner: None,
                 },
             );
             Ok(Created::Yes)
@@ -104,6 +109,30 @@ impl DocStore for MemoryStore {
             Ok(Compacted::Yes {
                 generation: doc.generation,
             })
+        })
+    }
+
+    fn claim(&self, id: DocumentId, user: String) -> BoxFuture<'_, Result<String, StorageError>> {
+        // Injected failures hit document writes only, which is what the tests aim them at.
+        Box::pin(async move {
+            let mut owners = self.owners.lock().expect("store lock");
+            Ok(owners.entry(id).or_insert(user).clone())
+        })
+    }
+
+    fn bind_actor(
+        &self,
+        actor: Vec<u8>,
+        user: String,
+        session: Option<String>,
+    ) -> BoxFuture<'_, Result<ActorBinding, StorageError>> {
+        Box::pin(async move {
+            let mut actors = self.actors.lock().expect("store lock");
+            let binding = actors.entry(actor).or_insert(ActorBinding {
+                user_id: user,
+                session_id: session,
+            });
+            Ok(binding.clone())
         })
     }
 }

@@ -20,6 +20,8 @@ pub struct StoredDoc {
     pub generation: i64,
     /// Increments appended since the snapshot, oldest first.
     pub increments: Vec<Increment>,
+    /// The user who first stored the document, if recorded.
+    pub owner: Option<String>,
 }
 
 impl StoredDoc {
@@ -64,6 +66,13 @@ pub enum StorageError {
     Injected,
 }
 
+/// Which user an Automerge actor id belongs to (see [`DocStore::bind_actor`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActorBinding {
+    pub user_id: String,
+    pub session_id: Option<String>,
+}
+
 /// Storage of Automerge documents. Every method is one transaction: when it returns `Ok`,
 /// what it wrote is durable.
 pub trait DocStore: Send + Sync + 'static {
@@ -90,4 +99,16 @@ pub trait DocStore: Send + Sync + 'static {
         snapshot: Vec<u8>,
         covered: Vec<i64>,
     ) -> BoxFuture<'_, Result<Compacted, StorageError>>;
+
+    /// Records `user` as the owner of `id` unless it has one; returns the owner.
+    fn claim(&self, id: DocumentId, user: String) -> BoxFuture<'_, Result<String, StorageError>>;
+
+    /// Binds `actor` to `user` and `session` unless it is bound already; returns the binding
+    /// that holds, which may name another user.
+    fn bind_actor(
+        &self,
+        actor: Vec<u8>,
+        user: String,
+        session: Option<String>,
+    ) -> BoxFuture<'_, Result<ActorBinding, StorageError>>;
 }

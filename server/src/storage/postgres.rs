@@ -9,7 +9,7 @@ use duyan_shared::DocumentId;
 use futures_util::future::BoxFuture;
 use sqlx::PgPool;
 
-use super::{Compacted, Created, DocStore, Increment, StorageError, StoredDoc};
+use super::{ActorBinding, Compacted, Created, DocStore, Increment, StorageError, StoredDoc};
 
 /// Documents in PostgreSQL (tables `documents` and `document_increments`).
 #[derive(Clone)]
@@ -32,6 +32,7 @@ impl DocStore for PgStore {
             // burst of reconnecting phones queues on.
             let Some(row) = sqlx::query!(
                 r#"select d.snapshot, d.generation,
+                          (select o.user_id from document_owners o where o.document_id = d.id) as owner,
                           array(select i.id from document_increments i
                                 where i.document_id = d.id order by i.id) as "increment_ids!",
                           array(select i.data from document_increments i
@@ -54,6 +55,7 @@ impl DocStore for PgStore {
                 snapshot: row.snapshot,
                 generation: row.generation,
                 increments,
+                owner: row.owner,
             }))
         })
     }
@@ -139,6 +141,46 @@ impl DocStore for PgStore {
             .await?;
             tx.commit().await?;
             Ok(Compacted::Yes { generation })
+        })
+    }
+
+    fn claim(&self, id: DocumentId, user: String) -> BoxFuture<'_, Result<String, StorageError>> {
+        Box::pin(async move {
+            // The no-op update makes `returning` yield the row that holds either way.
+            let owner = sqlx::query_scalar!(
+                "insert into document_owners (document_id, user_id) values ($1, $2)
+                 on conflict (document_id) do update set user_id = document_owners.user_id
+                 returning user_id",
+                id.to_string(),
+                user
+            )
+            .fetch_one(&self.pool)
+            .await?;
+            Ok(owner)
+        })
+    }
+
+    fn bind_actor(
+        &self,
+        actor: Vec<u8>,
+        user: String,
+        session: Option<String>,
+    ) -> BoxFuture<'_, Result<ActorBinding, StorageError>> {
+        Box::pin(async move {
+            let row = sqlx::query!(
+                "insert into actors (actor, user_id, session_id) values ($1, $2, $3)
+                 on conflict (actor) do update set actor = actors.actor
+                 returning user_id, session_id",
+                actor,
+                user,
+                session
+            )
+            .fetch_one(&self.pool)
+            .await?;
+            Ok(ActorBinding {
+                user_id: row.user_id,
+                session_id: row.session_id,
+            })
         })
     }
 }

@@ -1,45 +1,317 @@
-//! Who may read and write which document: the single decision point of the sync layer.
+//! Who may read, create and change which record: the single decision point of the sync layer.
 //!
-//! Every `request`, `sync` and `ephemeral` message passes through [`Gate::allows`] before it
-//! touches a document. Until identity and access control arrive, [`OpenGate`] lets every
-//! connected peer read and write, as automerge-repo's own sync server does.
+//! The document task asks [`may_read`] before it lets a peer sync a document, and runs
+//! [`review`] on the state a peer's sync message produced. Both are pure functions of the
+//! record, the users and units ([`People`]) and the person asking, so they are tested without a
+//! network or a database.
+//!
+//! Reading: admins, leaders and supervisors read every record; anyone else reads the records
+//! they created or are named in (handler, supervisor, lead, member) and those of their unit and
+//! the units below it (lead or co-operating unit of a 督办事项, the unit of a 调研记录). A
+//! document nobody can read as a record (empty, or damaged) is readable by its creator and the
+//! roles that read everything.
+//!
+//! Changing: [`review`] compares the record before and after a message with
+//! [`duyan_shared::rules::check_change`] and names what must be put back. The document task
+//! then restores those fields with a change of its own (see `restore`): the forbidden values
+//! never reach anyone else, and the peer's allowed changes in the same message stand.
 
-use automerge::Automerge;
-use duyan_shared::DocumentId;
+use std::sync::Arc;
+
+use automerge::{ROOT, ReadDoc};
+use duyan_shared::records::{DubanStatus, Record, RecordKind};
+use duyan_shared::rules::{self, Problem, Role};
 
 use super::protocol::PeerId;
+use super::restore::Mode;
 
-/// What a peer wants to do with a document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    Read,
-    Write,
-}
-
-/// Who is on the other end of a session.
+/// Who is on the other end of a session: the signed-in user and the session (device) they
+/// signed in with, plus the automerge-repo peer id their client announced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    /// The automerge-repo peer id the client announced.
     pub peer_id: PeerId,
+    pub user_id: Arc<str>,
+    pub session_id: Arc<str>,
 }
 
-/// Decides access. `content` is the document as the server holds it (`None` when the server
-/// has never stored it), so rules may depend on what the record says, e.g. who its handlers are.
-pub trait Gate: Send + Sync + 'static {
-    fn allows(
-        &self,
-        who: &Principal,
-        doc: &DocumentId,
-        content: Option<&Automerge>,
-        access: Access,
-    ) -> bool;
+/// What access decisions need to know about a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub roles: Vec<Role>,
+    pub unit: Option<String>,
 }
 
-/// Everyone may read and write everything.
-pub struct OpenGate;
+/// The users and units that access is decided on. The directory implements it; tests use a
+/// fixed table.
+pub trait People: Send + Sync {
+    /// `None` when the user is unknown or disabled: such a user may do nothing.
+    fn person(&self, user_id: &str) -> Option<Person>;
+    /// Whether `unit` is `ancestor` or lies below it in the unit tree.
+    fn unit_within(&self, unit: &str, ancestor: &str) -> bool;
+}
 
-impl Gate for OpenGate {
-    fn allows(&self, _: &Principal, _: &DocumentId, _: Option<&Automerge>, _: Access) -> bool {
-        true
+/// No users at all: every decision is no. Until the directory is wired in.
+pub struct Nobody;
+
+impl People for Nobody {
+    fn person(&self, _: &str) -> Option<Person> {
+        None
+    }
+    fn unit_within(&self, unit: &str, ancestor: &str) -> bool {
+        unit == ancestor
     }
 }
+
+/// What a document holds, as far as access is concerned.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Content {
+    /// The server holds no change of it: anyone may create it.
+    Absent,
+    /// It exists but holds nothing yet (automerge-repo creates documents with an empty change).
+    Empty,
+    Record(Record),
+    /// It exists but cannot be read as a record.
+    Damaged(String),
+}
+
+/// A document's content and the user who first wrote it to the server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct View {
+    pub owner: Option<Arc<str>>,
+    pub content: Content,
+}
+
+impl View {
+    /// Reads the content of `doc`.
+    pub fn of(doc: &automerge::Automerge, owner: Option<Arc<str>>) -> Self {
+        let content = if doc.get_heads().is_empty() {
+            Content::Absent
+        } else if doc.keys(ROOT).next().is_none() {
+            Content::Empty
+        } else {
+            match Record::from_doc(doc) {
+                Ok(record) => Content::Record(record),
+                Err(error) => Content::Damaged(error.to_string()),
+            }
+        };
+        Self { owner, content }
+    }
+}
+
+fn reads_everything(person: &Person) -> bool {
+    person
+        .roles
+        .iter()
+        .any(|r| matches!(r, Role::Admin | Role::Leader | Role::Supervisor))
+}
+
+/// Whether `user` may read the document.
+pub fn may_read(people: &dyn People, user: &str, view: &View) -> bool {
+    let Some(person) = people.person(user) else {
+        return false;
+    };
+    if matches!(view.content, Content::Absent)
+        || reads_everything(&person)
+        || view.owner.as_deref() == Some(user)
+    {
+        return true;
+    }
+    let in_unit = |unit: &str| {
+        person
+            .unit
+            .as_deref()
+            .is_some_and(|mine| people.unit_within(unit, mine))
+    };
+    match &view.content {
+        Content::Record(Record::Duban(item)) => {
+            item.created_by == user
+                || item.handlers.iter().any(|h| h == user)
+                || item.supervisors.iter().any(|s| s == user)
+                || item.lead_unit.as_deref().is_some_and(in_unit)
+                || item.co_units.iter().any(|u| in_unit(u))
+        }
+        Content::Record(Record::Research(record)) => {
+            record.created_by == user
+                || record.lead == user
+                || record.members.iter().any(|m| m == user)
+                || in_unit(&record.unit)
+        }
+        Content::Absent | Content::Empty | Content::Damaged(_) => false,
+    }
+}
+
+/// Whether someone holding `roles` may create `record` as `user`.
+fn creation_problem(user: &str, roles: &[Role], record: &Record) -> Option<Refusal> {
+    let created_by = match record {
+        Record::Duban(item) => &item.created_by,
+        Record::Research(research) => &research.created_by,
+    };
+    if created_by != user {
+        return Some(Refusal::new(
+            "created_by",
+            "not_creator",
+            "a record must name its creator as `created_by`",
+        ));
+    }
+    let holds = |role| roles.contains(&role);
+    let allowed = match record {
+        Record::Duban(item) => {
+            holds(Role::Supervisor)
+                // 成果转化: researchers turn findings into draft items for the office to assign.
+                || (holds(Role::Researcher) && item.status == DubanStatus::Draft)
+        }
+        Record::Research(_) => holds(Role::Researcher),
+    };
+    (!allowed).then(|| {
+        Refusal::new(
+            "type",
+            "may_not_create",
+            format!("these roles may not create a {} record", record.kind()),
+        )
+    })
+}
+
+/// Why part of a change was put back, as the author is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The top-level field concerned.
+    pub field: String,
+    /// A stable code the app can translate: `not_permitted`, `entries_altered`, `transition`,
+    /// `wrong_kind`, `malformed`, `unknown_field`, `not_creator`, `may_not_create`,
+    /// `no_access`.
+    pub code: &'static str,
+    /// The reason in English, for logs and as a fallback.
+    pub message: String,
+}
+
+impl Refusal {
+    fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// What to do with the state a message produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Accept,
+    /// Put these root fields back; the rest of the change stands.
+    Restore {
+        fields: Vec<(String, Mode)>,
+        refusals: Vec<Refusal>,
+    },
+    /// Put the whole document back.
+    RestoreAll {
+        refusals: Vec<Refusal>,
+    },
+}
+
+/// Root keys every record has besides its fields.
+const HEADER_KEYS: [&str; 2] = ["type", "schema_version"];
+
+/// Reviews the state `after` that a message from `user` produced from `before`. `after_doc` is
+/// the document `after` was read from.
+///
+/// Roles are taken on the record as it was *before* the change, so that nobody gains a role by
+/// the change being reviewed (a handler adding themselves to `handlers`).
+pub fn review(
+    people: &dyn People,
+    user: &str,
+    before: &View,
+    after: &View,
+    after_doc: &automerge::Automerge,
+) -> Verdict {
+    let Some(person) = people.person(user) else {
+        return Verdict::RestoreAll {
+            refusals: vec![Refusal::new(
+                "*",
+                "no_access",
+                "the account is disabled or unknown",
+            )],
+        };
+    };
+    let malformed = |error: &str| Verdict::RestoreAll {
+        refusals: vec![Refusal::new(
+            "*",
+            "malformed",
+            format!("the change leaves the document unreadable as a record: {error}"),
+        )],
+    };
+    match (&before.content, &after.content) {
+        (_, Content::Absent) => Verdict::Accept,
+        (Content::Absent | Content::Empty, Content::Empty) => Verdict::Accept,
+        (Content::Absent | Content::Empty, Content::Record(record)) => {
+            match creation_problem(user, &person.roles, record) {
+                None => Verdict::Accept,
+                Some(refusal) => Verdict::RestoreAll {
+                    refusals: vec![refusal],
+                },
+            }
+        }
+        // Only those who may read a damaged document may repair it, and only into a readable
+        // record.
+        (Content::Damaged(_), Content::Record(_)) if may_read(people, user, before) => {
+            Verdict::Accept
+        }
+        (Content::Damaged(_), Content::Record(_)) => Verdict::RestoreAll {
+            refusals: vec![Refusal::new("*", "no_access", "no access to this document")],
+        },
+        (Content::Record(old), Content::Record(new)) => {
+            review_fields(user, &person, old, new, after_doc.keys(ROOT).collect())
+        }
+        (_, Content::Damaged(error)) => malformed(error),
+        // Emptying a record is a change of every field.
+        (Content::Record(_) | Content::Damaged(_), Content::Empty) => malformed("it is empty"),
+    }
+}
+
+fn review_fields(
+    user: &str,
+    person: &Person,
+    before: &Record,
+    after: &Record,
+    keys_now: Vec<String>,
+) -> Verdict {
+    let kind: RecordKind = before.kind();
+    let roles = rules::roles_on(before, user, person.unit.as_deref(), &person.roles);
+    let violations = rules::check_change(kind, &roles, before, after);
+    let mut fields = Vec::new();
+    let mut refusals = Vec::new();
+    for violation in violations {
+        let (code, mode) = match &violation.problem {
+            Problem::NotPermitted => ("not_permitted", Mode::Whole),
+            Problem::EntriesAltered { .. } => ("entries_altered", Mode::KeepAppended),
+            Problem::Transition { .. } => ("transition", Mode::Whole),
+            Problem::WrongKind { .. } => {
+                return Verdict::RestoreAll {
+                    refusals: vec![Refusal::new("type", "wrong_kind", violation.to_string())],
+                };
+            }
+        };
+        fields.push((violation.field.to_owned(), mode));
+        refusals.push(Refusal::new(violation.field, code, violation.to_string()));
+    }
+    // Keys no record has are not the app's: whatever a message did to them is undone. The
+    // document task reports only those it actually had to restore.
+    for key in keys_now {
+        if rules::field_rule(kind, &key).is_none() && !HEADER_KEYS.contains(&key.as_str()) {
+            refusals.push(Refusal::new(
+                key.clone(),
+                "unknown_field",
+                format!("`{key}` is not a field of a {kind} record"),
+            ));
+            fields.push((key, Mode::Whole));
+        }
+    }
+    if fields.is_empty() {
+        Verdict::Accept
+    } else {
+        Verdict::Restore { fields, refusals }
+    }
+}
+
+#[cfg(test)]
+mod tests;

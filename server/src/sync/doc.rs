@@ -6,6 +6,12 @@
 //! (its heads in our sync message) will find it after a crash. If storage keeps failing, the
 //! task tells its peers, closes their sessions and drops the document from memory, so nothing
 //! unstored can be acknowledged later; the clients resend when they reconnect.
+//!
+//! Access is checked here too (rules in [`super::access`]): a peer that may not read the
+//! document gets `doc-unavailable`; every change is attributed to the user whose actor id made
+//! it, and refused if the actor belongs to someone else; and after each message the record is
+//! reviewed against the rules, and what the author was not allowed to change is put back at
+//! once with a change of the server's own, before anyone else is sent anything.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -13,11 +19,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use automerge::sync::{self, ChunkList, SyncDoc};
-use automerge::{Automerge, ChangeHash};
+use automerge::{ActorId, Automerge, Change, ChangeHash, ReadDoc};
 use duyan_shared::DocumentId;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
-use super::access::Access;
+use super::access::{self, People, Refusal, Verdict, View};
 use super::hub::Hub;
 use super::peer::{ConnId, Peer};
 use super::protocol::PeerId;
@@ -78,7 +84,16 @@ struct DocTask {
     doc: Automerge,
     peers: HashMap<ConnId, PeerSync>,
     persisted: Persisted,
+    /// The content and owner access is decided on, kept in step with `doc`.
+    view: View,
+    people: watch::Receiver<Arc<dyn People>>,
+    /// The actor of the server's own changes (restoring refused fields), created on first use
+    /// and bound to the `system` user before anything it wrote is stored.
+    server_actor: Option<(ActorId, bool)>,
 }
+
+/// The user every change the server itself makes is attributed to.
+pub const SYSTEM_USER: &str = "system";
 
 /// Runs the task of document `id` until it is idle, storage fails, or the server shuts down.
 pub(crate) async fn run(hub: Hub, id: DocumentId, epoch: u64, mut rx: mpsc::Receiver<DocCommand>) {
@@ -129,15 +144,24 @@ enum LoadError {
 impl DocTask {
     async fn load(hub: Hub, id: DocumentId) -> Result<Self, LoadError> {
         let stored = retry(&hub, "load", || hub.store().load(id)).await?;
+        let people = hub.people();
         let mut task = Self {
             id,
             hub,
             doc: Automerge::new(),
             peers: HashMap::new(),
             persisted: Persisted::default(),
+            view: View {
+                owner: None,
+                content: access::Content::Absent,
+            },
+            people,
+            server_actor: None,
         };
         if let Some(stored) = stored {
+            let owner = stored.owner.clone().map(Arc::from);
             task.merge(stored)?;
+            task.view = View::of(&task.doc, owner);
         }
         Ok(task)
     }
@@ -186,6 +210,12 @@ impl DocTask {
                 biased;
                 cmd = rx.recv() => cmd,
                 () = shutdown.cancelled() => None,
+                // Users or units changed (a handler moved to another unit, an account disabled):
+                // peers that may no longer read the document stop receiving it.
+                Ok(()) = self.people.changed() => {
+                    self.evict_unauthorized();
+                    continue;
+                }
                 () = tokio::time::sleep(idle_timeout), if idle => {
                     if self.hub.try_unload(self.id, epoch, rx) {
                         return true;
@@ -222,7 +252,7 @@ impl DocTask {
                     data,
                     is_request,
                 } => {
-                    self.receive(peer, &data, is_request, &mut touched);
+                    self.receive(peer, &data, is_request, &mut touched).await;
                 }
                 DocCommand::Ephemeral {
                     from,
@@ -242,6 +272,7 @@ impl DocTask {
         self.peers
             .retain(|_, p| !p.peer.outbox.closed().is_cancelled());
 
+        let heads_reviewed = self.doc.get_heads();
         if self.doc.get_heads() != self.persisted.heads
             && let Err(error) = self.persist().await
         {
@@ -253,6 +284,14 @@ impl DocTask {
         }
         // Heads after persisting: a compaction may have merged other processes' changes.
         let heads = self.doc.get_heads();
+        if heads != heads_before {
+            if heads != heads_reviewed {
+                // A compaction merged changes another process stored.
+                self.view = View::of(&self.doc, self.view.owner.clone());
+            }
+            // The record changed: who may read it may have changed too (a handler removed).
+            self.evict_unauthorized();
+        }
         let targets = if heads != heads_before {
             self.peers.keys().copied().collect()
         } else {
@@ -264,11 +303,7 @@ impl DocTask {
         true
     }
 
-    fn content(&self) -> Option<&Automerge> {
-        (self.persisted.exists || !self.doc.get_heads().is_empty()).then_some(&self.doc)
-    }
-
-    fn receive(
+    async fn receive(
         &mut self,
         peer: Arc<Peer>,
         data: &[u8],
@@ -276,8 +311,9 @@ impl DocTask {
         touched: &mut Vec<ConnId>,
     ) {
         let conn = peer.conn;
-        let gate = self.hub.gate();
-        if !gate.allows(&peer.principal, &self.id, self.content(), Access::Read) {
+        let people = self.people.borrow().clone();
+        let user = peer.principal.user_id.clone();
+        if !access::may_read(&*people, &user, &self.view) {
             // The same answer as for a document that does not exist: no one learns which ids exist.
             self.peers.remove(&conn);
             peer.send_unavailable(&self.id);
@@ -292,14 +328,31 @@ impl DocTask {
                 return;
             }
         };
-        if !message.changes.is_empty()
-            && !gate.allows(&peer.principal, &self.id, self.content(), Access::Write)
-        {
-            tracing::info!(doc = %self.id, peer = %peer.peer_id, "dropped changes from a peer without write access");
-            message.changes = ChunkList::empty();
+        if !message.changes.is_empty() {
+            match self.attribute(&peer, &message).await {
+                Ok(None) => {}
+                Ok(Some(refusal)) => {
+                    tracing::warn!(doc = %self.id, user = %user, "refused changes made with another user's actor id");
+                    message.changes = ChunkList::empty();
+                    self.tell_refused(&peer, &[refusal]);
+                }
+                Err(Attribution::Undecodable) => {
+                    tracing::warn!(doc = %self.id, peer = %peer.peer_id, "closing session: undecodable changes");
+                    self.peers.remove(&conn);
+                    peer.fail("sync message could not be applied");
+                    return;
+                }
+                Err(Attribution::Storage(error)) => {
+                    // Unattributed changes are never accepted; the client resends them later.
+                    tracing::error!(doc = %self.id, %error, "could not record who made changes");
+                    self.peers.remove(&conn);
+                    peer.fail(STORAGE_UNAVAILABLE);
+                    return;
+                }
+            }
         }
         let slot = self.peers.entry(conn).or_insert_with(|| PeerSync {
-            peer,
+            peer: peer.clone(),
             state: sync::State::new(),
             wants: false,
             told_unavailable: false,
@@ -311,13 +364,171 @@ impl DocTask {
         } else if !message.heads.is_empty() {
             slot.wants = false;
         }
+        let heads_before = self.doc.get_heads();
         if let Err(error) = self.doc.receive_sync_message(&mut slot.state, message) {
             tracing::warn!(doc = %self.id, peer = %slot.peer.peer_id, %error, "closing session: sync message could not be applied");
             let slot = self.peers.remove(&conn).expect("just inserted");
             slot.peer.fail("sync message could not be applied");
             return;
         }
+        if self.doc.get_heads() != heads_before {
+            if self.view.owner.is_none() && !self.persisted.exists {
+                self.view.owner = Some(user.clone());
+            }
+            self.review(&peer, &*people, &heads_before);
+        }
         touched.push(conn);
+    }
+
+    /// Binds the actors of the message's new changes to the sender's user. Returns a refusal
+    /// if one of them belongs to someone else.
+    async fn attribute(
+        &self,
+        peer: &Peer,
+        message: &sync::Message,
+    ) -> Result<Option<Refusal>, Attribution> {
+        let mut actors: Vec<ActorId> = Vec::new();
+        let mut note = |change: &Change, doc: &Automerge| {
+            if doc.get_change_by_hash(&change.hash()).is_none()
+                && !actors.contains(change.actor_id())
+            {
+                actors.push(change.actor_id().clone());
+            }
+        };
+        for chunk in message.changes.iter() {
+            match Change::from_bytes(chunk.to_vec()) {
+                Ok(change) => note(&change, &self.doc),
+                // Not a change: a whole document, which sync may send to a peer that has
+                // nothing. Rare, so loading it to list its changes is affordable.
+                Err(_) => {
+                    let whole = Automerge::load(chunk).map_err(|_| Attribution::Undecodable)?;
+                    for change in whole.get_changes(&[]) {
+                        note(&change, &self.doc);
+                    }
+                }
+            }
+        }
+        let principal = &peer.principal;
+        for actor in actors {
+            let hub = &self.hub;
+            let owner = retry(hub, "bind", || {
+                hub.bind_actor(&actor, &principal.user_id, Some(&principal.session_id))
+            })
+            .await
+            .map_err(Attribution::Storage)?;
+            if owner != principal.user_id {
+                return Ok(Some(Refusal {
+                    field: "*".to_owned(),
+                    code: "foreign_actor",
+                    message: format!(
+                        "changes by actor {actor} belong to another user and were not accepted"
+                    ),
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Reviews what the last message from `peer` did, restoring what its user may not change.
+    fn review(&mut self, peer: &Peer, people: &dyn People, heads_before: &[ChangeHash]) {
+        let user = &peer.principal.user_id;
+        // Reading a record costs time in proportion to its size, so it is read once per
+        // message: this state becomes the `before` of the next message.
+        let after = View::of(&self.doc, self.view.owner.clone());
+        let verdict = access::review(people, user, &self.view, &after, &self.doc);
+        self.view = after;
+        if verdict != Verdict::Accept {
+            let actor = match &self.server_actor {
+                Some((actor, _)) => actor.clone(),
+                None => {
+                    let actor = ActorId::random();
+                    self.server_actor = Some((actor.clone(), false));
+                    actor
+                }
+            };
+            self.doc.set_actor(actor);
+            let mut tx = self.doc.transaction();
+            let restored = match &verdict {
+                Verdict::Accept => Ok(Vec::new()),
+                Verdict::Restore { fields, .. } => fields
+                    .iter()
+                    .filter_map(|(field, mode)| {
+                        match super::restore::restore_root_key(&mut tx, field, heads_before, *mode)
+                        {
+                            Ok(true) => Some(Ok(field.clone())),
+                            Ok(false) => None,
+                            Err(error) => Some(Err(error)),
+                        }
+                    })
+                    .collect::<Result<Vec<_>, _>>(),
+                Verdict::RestoreAll { .. } => super::restore::restore_all(&mut tx, heads_before),
+            };
+            let refusals: Vec<Refusal> = match verdict {
+                Verdict::Accept => Vec::new(),
+                Verdict::Restore { refusals, .. } | Verdict::RestoreAll { refusals } => refusals,
+            };
+            match restored {
+                Ok(fields) if !fields.is_empty() => {
+                    let note = format!("duyan: restored {} (changed by {user})", fields.join(", "));
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+                    tx.commit_with(
+                        automerge::transaction::CommitOptions::default()
+                            .with_message(note)
+                            .with_time(now),
+                    );
+                    let told: Vec<Refusal> = refusals
+                        .into_iter()
+                        .filter(|r| r.code != "unknown_field" || fields.contains(&r.field))
+                        .collect();
+                    tracing::info!(doc = %self.id, %user, fields = ?fields, "restored fields the user may not change");
+                    self.tell_refused(peer, &told);
+                }
+                Ok(_) => {
+                    tx.rollback();
+                    // Nothing to put back (e.g. an unknown key that did not change); but a
+                    // forbidden change that wrote nothing new is still worth telling about.
+                    let told: Vec<Refusal> = refusals
+                        .into_iter()
+                        .filter(|r| r.code != "unknown_field")
+                        .collect();
+                    if !told.is_empty() {
+                        self.tell_refused(peer, &told);
+                    }
+                }
+                Err(error) => {
+                    tx.rollback();
+                    tracing::error!(doc = %self.id, %error, "could not restore refused fields");
+                }
+            }
+            self.view = View::of(&self.doc, self.view.owner.clone());
+        }
+    }
+
+    /// Tells the author why part of their change was undone, as an ephemeral message from the
+    /// server (the app shows it on the record: `handle.on("ephemeral-message")`).
+    fn tell_refused(&self, peer: &Peer, refusals: &[Refusal]) {
+        if refusals.is_empty() {
+            return;
+        }
+        let data = refused_message(&self.id, refusals);
+        let (session, count) = self.hub.next_ephemeral();
+        peer.send_ephemeral(self.hub.server_peer_id(), &self.id, count, session, &data);
+    }
+
+    /// Drops peers that may no longer read the document; they are told it is unavailable.
+    fn evict_unauthorized(&mut self) {
+        let people = self.people.borrow().clone();
+        let view = &self.view;
+        let id = self.id;
+        self.peers.retain(|_, slot| {
+            let allowed = access::may_read(&*people, &slot.peer.principal.user_id, view);
+            if !allowed {
+                slot.peer.send_unavailable(&id);
+            }
+            allowed
+        });
     }
 
     /// Sends `conn` what it lacks, or `doc-unavailable` if it asked for a document we do not have.
@@ -356,6 +567,19 @@ impl DocTask {
         let id = self.id;
         let started = Instant::now();
         let heads = self.doc.get_heads();
+        if let Some((actor, false)) = &self.server_actor {
+            let system: Arc<str> = Arc::from(SYSTEM_USER);
+            retry(&hub, "bind", || hub.bind_actor(actor, &system, None)).await?;
+            if let Some((_, bound)) = &mut self.server_actor {
+                *bound = true;
+            }
+        }
+        if !self.persisted.exists
+            && let Some(owner) = self.view.owner.clone()
+        {
+            let owner = retry(&hub, "claim", || store.claim(id, owner.to_string())).await?;
+            self.view.owner = Some(owner.into());
+        }
         if !self.persisted.exists {
             let snapshot = self.doc.save();
             let len = snapshot.len();
@@ -484,4 +708,44 @@ where
             }
         }
     }
+}
+
+/// Why the changes of a message could not be attributed.
+enum Attribution {
+    Undecodable,
+    Storage(StorageError),
+}
+
+/// The ephemeral payload telling an author that part of their change was undone.
+fn refused_message(doc: &DocumentId, refusals: &[Refusal]) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct Message<'a> {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        #[serde(rename = "documentId")]
+        document_id: String,
+        refusals: Vec<Item<'a>>,
+    }
+    #[derive(serde::Serialize)]
+    struct Item<'a> {
+        field: &'a str,
+        code: &'a str,
+        message: &'a str,
+    }
+    let message = Message {
+        kind: "duyan/refused",
+        document_id: doc.to_string(),
+        refusals: refusals
+            .iter()
+            .map(|r| Item {
+                field: &r.field,
+                code: r.code,
+                message: &r.message,
+            })
+            .collect(),
+    };
+    let mut out = Vec::new();
+    // Serialising plain strings into a Vec cannot fail.
+    let _ = ciborium::into_writer(&message, &mut out);
+    out
 }

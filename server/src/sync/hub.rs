@@ -5,16 +5,17 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use automerge::ActorId;
 use duyan_shared::DocumentId;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::SyncConfig;
-use super::access::Gate;
+use super::access::People;
 use super::doc::{self, DocCommand};
 use crate::metrics::Metrics;
-use crate::storage::DocStore;
+use crate::storage::{DocStore, StorageError};
 
 /// Commands queued per document before senders wait: backpressure to the sessions' readers,
 /// and so to their sockets, instead of unbounded buffering.
@@ -30,12 +31,22 @@ struct Inner {
     docs: Mutex<HashMap<DocumentId, Slot>>,
     next_epoch: AtomicU64,
     store: Arc<dyn DocStore>,
-    gate: Arc<dyn Gate>,
+    people: watch::Receiver<Arc<dyn People>>,
+    /// Actor ids known to belong to a user, so most changes are attributed without a query.
+    actors: Mutex<HashMap<ActorId, Arc<str>>>,
+    /// The server's peer id and the session and counter of the ephemeral messages it sends
+    /// (automerge-repo clients drop ephemeral messages whose counter does not grow).
+    server_peer_id: Arc<str>,
+    ephemeral_session: String,
+    ephemeral_count: AtomicU64,
     config: SyncConfig,
     metrics: Arc<Metrics>,
     tracker: TaskTracker,
     shutdown: CancellationToken,
 }
+
+/// Bound on the actor cache; it is cleared when full (bindings are re-read from storage).
+const MAX_CACHED_ACTORS: usize = 100_000;
 
 /// A registered document task. The epoch tells a task's own registration from a newer one
 /// for the same document.
@@ -47,7 +58,10 @@ struct Slot {
 /// Everything a [`Hub`] needs.
 pub struct HubParts {
     pub store: Arc<dyn DocStore>,
-    pub gate: Arc<dyn Gate>,
+    /// The users and units access is decided on; a new value makes every loaded document
+    /// check its peers again.
+    pub people: watch::Receiver<Arc<dyn People>>,
+    pub server_peer_id: Arc<str>,
     pub config: SyncConfig,
     pub metrics: Arc<Metrics>,
     /// Document tasks are spawned on it, so shutdown can wait for their writes.
@@ -59,7 +73,8 @@ impl Hub {
     pub fn new(parts: HubParts) -> Self {
         let HubParts {
             store,
-            gate,
+            people,
+            server_peer_id,
             config,
             metrics,
             tracker,
@@ -70,7 +85,11 @@ impl Hub {
                 docs: Mutex::default(),
                 next_epoch: AtomicU64::new(1),
                 store,
-                gate,
+                people,
+                actors: Mutex::default(),
+                server_peer_id,
+                ephemeral_session: format!("{:016x}", rand::random::<u64>()),
+                ephemeral_count: AtomicU64::new(0),
                 config,
                 metrics,
                 tracker,
@@ -82,8 +101,56 @@ impl Hub {
     pub fn store(&self) -> &Arc<dyn DocStore> {
         &self.inner.store
     }
-    pub fn gate(&self) -> &Arc<dyn Gate> {
-        &self.inner.gate
+    pub fn people(&self) -> watch::Receiver<Arc<dyn People>> {
+        self.inner.people.clone()
+    }
+    pub fn server_peer_id(&self) -> &Arc<str> {
+        &self.inner.server_peer_id
+    }
+    /// Session id and next counter for an ephemeral message the server sends.
+    pub fn next_ephemeral(&self) -> (&str, u64) {
+        let count = self.inner.ephemeral_count.fetch_add(1, Ordering::Relaxed) + 1;
+        (&self.inner.ephemeral_session, count)
+    }
+
+    /// The user `actor` belongs to, binding it to `user` (signed in with `session`) if it
+    /// belongs to no one yet. The binding is durable before this returns.
+    pub async fn bind_actor(
+        &self,
+        actor: &ActorId,
+        user: &Arc<str>,
+        session: Option<&str>,
+    ) -> Result<Arc<str>, StorageError> {
+        if let Some(owner) = self.actor_cache().get(actor) {
+            return Ok(owner.clone());
+        }
+        let binding = self
+            .inner
+            .store
+            .bind_actor(
+                actor.to_bytes().to_vec(),
+                user.to_string(),
+                session.map(str::to_owned),
+            )
+            .await?;
+        let owner: Arc<str> = if *binding.user_id == **user {
+            user.clone()
+        } else {
+            binding.user_id.into()
+        };
+        let mut cache = self.actor_cache();
+        if cache.len() >= MAX_CACHED_ACTORS {
+            cache.clear();
+        }
+        cache.insert(actor.clone(), owner.clone());
+        Ok(owner)
+    }
+
+    fn actor_cache(&self) -> std::sync::MutexGuard<'_, HashMap<ActorId, Arc<str>>> {
+        self.inner
+            .actors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
     pub fn config(&self) -> &SyncConfig {
         &self.inner.config

@@ -16,6 +16,7 @@ pub mod doc;
 pub mod hub;
 pub mod peer;
 pub mod protocol;
+pub mod restore;
 pub mod session;
 
 use std::time::Duration;

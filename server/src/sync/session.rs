@@ -41,9 +41,18 @@ pub enum Flow {
     Leave,
 }
 
+/// The signed-in user a session belongs to, from the access token it was opened with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    pub user_id: Arc<str>,
+    /// The sign-in session (one per device), recorded with every actor id bound to the user.
+    pub session_id: Arc<str>,
+}
+
 pub struct Session {
     hub: Hub,
     conn: ConnId,
+    user: SignedIn,
     outbox: Outbox,
     identity: ServerIdentity,
     limits: SessionLimits,
@@ -54,10 +63,17 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(hub: Hub, outbox: Outbox, identity: ServerIdentity, limits: SessionLimits) -> Self {
+    pub fn new(
+        hub: Hub,
+        user: SignedIn,
+        outbox: Outbox,
+        identity: ServerIdentity,
+        limits: SessionLimits,
+    ) -> Self {
         hub.metrics().session_opened();
         Self {
             hub,
+            user,
             conn: NEXT_CONN.fetch_add(1, Ordering::Relaxed),
             outbox,
             identity,
@@ -189,6 +205,8 @@ impl Session {
             peer_id: target.to_owned(),
             principal: Principal {
                 peer_id: target.to_owned(),
+                user_id: self.user.user_id.clone(),
+                session_id: self.user.session_id.clone(),
             },
             server_peer_id: self.identity.peer_id.clone(),
             outbox: self.outbox.clone(),

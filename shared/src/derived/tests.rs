@@ -1,8 +1,8 @@
 use chrono::{DateTime, TimeDelta};
 
 use super::*;
-use crate::fixtures::{duban_item, progress, shanghai};
 use crate::records::{DubanStatus, Review};
+use crate::samples::{duban_item, progress, shanghai};
 
 fn utc(rfc3339: &str) -> Timestamp {
     Timestamp::from(DateTime::parse_from_rfc3339(rfc3339).unwrap().to_utc())

@@ -7,8 +7,8 @@ use automerge::{ActorId, AutoCommit};
 use proptest::prelude::*;
 
 use super::{DubanItem, Record, new_document};
-use crate::fixtures::{duban_item, progress, shanghai};
 use crate::rules::{Role, check_change};
+use crate::samples::{duban_item, progress, shanghai};
 
 /// One edit a person could make on their phone, offline.
 #[derive(Debug, Clone)]

@@ -2,7 +2,7 @@ use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ROOT, ReadDoc as _};
 
 use super::{Record, RecordError, Stored, WriteError, load_document, new_document};
-use crate::fixtures::{duban_item, research_record};
+use crate::samples::{duban_item, research_record};
 
 #[track_caller]
 fn written(record: &Record) -> AutoCommit {

@@ -2,8 +2,8 @@ use std::collections::BTreeSet;
 
 use super::check::{DUBAN_FIELDS, RESEARCH_FIELDS};
 use super::*;
-use crate::fixtures::{duban_item, progress, research_record, shanghai};
 use crate::records::{DubanStatus, Record, ResearchStatus};
+use crate::samples::{duban_item, progress, research_record, shanghai};
 
 /// The expected table, written out independently of `TRANSITIONS`: (from, to, roles).
 fn expected(kind: RecordKind) -> Vec<(Status, Status, Vec<Role>)> {

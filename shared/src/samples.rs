@@ -1,4 +1,4 @@
-//! Sample records for the tests, in the words the product uses.
+//! Sample records in the words the product uses: for tests, benchmarks and the demo data.
 
 use autosurgeon::Text;
 use chrono::{NaiveDate, TimeZone};
@@ -8,14 +8,14 @@ use crate::time::{Timestamp, ZONE};
 
 /// The instant at `y-m-d h:min` on the wall clock of Asia/Shanghai.
 #[track_caller]
-pub(crate) fn shanghai(y: i32, m: u32, d: u32, h: u32, min: u32) -> Timestamp {
+pub fn shanghai(y: i32, m: u32, d: u32, h: u32, min: u32) -> Timestamp {
     let local = NaiveDate::from_ymd_opt(y, m, d)
         .and_then(|date| date.and_hms_opt(h, min, 0))
         .unwrap();
     Timestamp::from(ZONE.from_local_datetime(&local).unwrap().to_utc())
 }
 
-pub(crate) fn photo(sha_byte: char) -> PhotoRef {
+pub fn photo(sha_byte: char) -> PhotoRef {
     PhotoRef {
         sha256: sha_byte.to_string().repeat(64),
         mime: "image/jpeg".into(),
@@ -33,7 +33,7 @@ pub(crate) fn photo(sha_byte: char) -> PhotoRef {
     }
 }
 
-pub(crate) fn progress(id: &str, at: Timestamp) -> Progress {
+pub fn progress(id: &str, at: Timestamp) -> Progress {
     Progress {
         id: id.into(),
         at,
@@ -47,7 +47,7 @@ pub(crate) fn progress(id: &str, at: Timestamp) -> Progress {
 }
 
 /// An item assigned on 2026-11-01 09:00, due 2026-11-22 23:59 (Shanghai), in progress.
-pub(crate) fn duban_item() -> DubanItem {
+pub fn duban_item() -> DubanItem {
     DubanItem {
         doc_no: Some("督字〔2026〕17号".into()),
         title: "二号厂区固体废物清理整改".into(),
@@ -85,7 +85,7 @@ pub(crate) fn duban_item() -> DubanItem {
 }
 
 /// A research record in fieldwork, led by `u-chen` with member `u-zhao`.
-pub(crate) fn research_record() -> ResearchRecord {
+pub fn research_record() -> ResearchRecord {
     ResearchRecord {
         title: "基层班组安全生产责任落实情况调研".into(),
         kind: ResearchKind::Thematic,

@@ -1,0 +1,267 @@
+use std::collections::HashMap;
+
+use automerge::transaction::Transactable;
+use automerge::{Automerge, ROOT};
+use duyan_shared::records::{DubanStatus, Record, new_document};
+use duyan_shared::rules::Role;
+use duyan_shared::samples::{duban_item, progress, research_record, shanghai};
+
+use super::*;
+
+/// Users of the samples: u-li supervises, u-zhang handles (unit-plant-2), u-wang leads,
+/// u-chen and u-zhao research, u-view views in unit-plant-2, u-other handles elsewhere.
+pub(crate) struct Table {
+    people: HashMap<&'static str, Person>,
+    /// unit -> parent
+    parents: HashMap<&'static str, &'static str>,
+}
+
+impl Table {
+    pub(crate) fn sample() -> Self {
+        let person = |roles: &[Role], unit: Option<&str>| Person {
+            roles: roles.to_vec(),
+            unit: unit.map(str::to_owned),
+        };
+        Self {
+            people: HashMap::from([
+                ("u-li", person(&[Role::Supervisor], Some("unit-office"))),
+                ("u-zhang", person(&[Role::Handler], Some("unit-plant-2"))),
+                ("u-wang", person(&[Role::Leader], None)),
+                ("u-chen", person(&[Role::Researcher], Some("unit-office"))),
+                ("u-zhao", person(&[Role::Researcher], Some("unit-office"))),
+                ("u-view", person(&[Role::Viewer], Some("unit-plant-2"))),
+                ("u-head", person(&[Role::Viewer], Some("unit-refinery"))),
+                ("u-other", person(&[Role::Handler], Some("unit-plant-9"))),
+                ("u-admin", person(&[Role::Admin], None)),
+            ]),
+            parents: HashMap::from([
+                ("unit-plant-2", "unit-refinery"),
+                ("unit-plant-9", "unit-refinery"),
+            ]),
+        }
+    }
+}
+
+impl People for Table {
+    fn person(&self, user_id: &str) -> Option<Person> {
+        self.people.get(user_id).cloned()
+    }
+
+    fn unit_within(&self, unit: &str, ancestor: &str) -> bool {
+        let mut current = Some(unit);
+        while let Some(u) = current {
+            if u == ancestor {
+                return true;
+            }
+            current = self.parents.get(u).copied();
+        }
+        false
+    }
+}
+
+fn doc_of(record: &Record) -> Automerge {
+    let mut doc = new_document();
+    record.write_to(&mut doc).unwrap();
+    doc.document().clone()
+}
+
+/// Reviews `after_doc` as written by `user` on top of `before`.
+fn check(table: &Table, user: &str, before: &View, after_doc: &Automerge) -> Verdict {
+    review(table, user, before, &View::of(after_doc, None), after_doc)
+}
+
+fn view(record: Record) -> View {
+    View {
+        owner: None,
+        content: Content::Record(record),
+    }
+}
+
+#[test]
+fn who_reads_a_duban_item() {
+    let table = Table::sample();
+    let item = view(duban_item().into());
+    for reader in ["u-li", "u-zhang", "u-wang", "u-view", "u-head", "u-admin"] {
+        assert!(may_read(&table, reader, &item), "{reader} should read");
+    }
+    for outsider in ["u-other", "u-chen", "nobody"] {
+        assert!(
+            !may_read(&table, outsider, &item),
+            "{outsider} should not read"
+        );
+    }
+}
+
+#[test]
+fn who_reads_a_research_record_and_an_empty_document() {
+    let table = Table::sample();
+    let research = view(research_record().into());
+    for reader in ["u-chen", "u-zhao", "u-li", "u-wang"] {
+        assert!(may_read(&table, reader, &research), "{reader}");
+    }
+    assert!(!may_read(&table, "u-zhang", &research));
+    let empty = View {
+        owner: Some("u-zhang".into()),
+        content: Content::Empty,
+    };
+    assert!(may_read(&table, "u-zhang", &empty));
+    assert!(may_read(&table, "u-li", &empty));
+    assert!(!may_read(&table, "u-view", &empty));
+}
+
+#[test]
+fn a_handlers_forbidden_fields_are_restored_and_the_rest_stands() {
+    let table = Table::sample();
+    let before = duban_item();
+    let mut after = before.clone();
+    after.title = "改过的标题".into();
+    after.deadline = Some(shanghai(2026, 12, 31, 23, 59));
+    after
+        .progress
+        .push(progress("p2", shanghai(2026, 11, 3, 9, 0)));
+    let verdict = check(
+        &table,
+        "u-zhang",
+        &view(before.into()),
+        &doc_of(&after.into()),
+    );
+    let Verdict::Restore { fields, refusals } = verdict else {
+        panic!("expected a restore, got {verdict:?}");
+    };
+    let names: Vec<&str> = fields.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(names, ["title", "deadline"]);
+    assert!(refusals.iter().all(|r| r.code == "not_permitted"));
+}
+
+#[test]
+fn a_viewer_may_change_nothing() {
+    let table = Table::sample();
+    let before = duban_item();
+    let mut after = before.clone();
+    after
+        .progress
+        .push(progress("p2", shanghai(2026, 11, 3, 9, 0)));
+    let verdict = check(
+        &table,
+        "u-view",
+        &view(before.into()),
+        &doc_of(&after.into()),
+    );
+    assert!(
+        matches!(&verdict, Verdict::Restore { fields, .. } if fields == &[("progress".to_owned(), Mode::Whole)]),
+        "{verdict:?}"
+    );
+}
+
+#[test]
+fn a_handler_may_request_closing_but_not_close() {
+    let table = Table::sample();
+    let before = duban_item();
+    let mut requested = before.clone();
+    requested.status = DubanStatus::ClosingRequested;
+    assert_eq!(
+        check(
+            &table,
+            "u-zhang",
+            &view(before.clone().into()),
+            &doc_of(&requested.into())
+        ),
+        Verdict::Accept
+    );
+    let mut closed = before.clone();
+    closed.status = DubanStatus::Closed;
+    let verdict = check(
+        &table,
+        "u-zhang",
+        &view(before.into()),
+        &doc_of(&closed.into()),
+    );
+    assert!(
+        matches!(&verdict, Verdict::Restore { refusals, .. } if refusals[0].code == "transition"),
+        "{verdict:?}"
+    );
+}
+
+#[test]
+fn creation_needs_a_role_that_creates_and_the_creator_named() {
+    let table = Table::sample();
+    let absent = View {
+        owner: None,
+        content: Content::Absent,
+    };
+    let item: Record = duban_item().into();
+    assert_eq!(
+        check(&table, "u-li", &absent, &doc_of(&item)),
+        Verdict::Accept
+    );
+    // A handler cannot create items, and no one can create in another's name.
+    let mut by_handler = duban_item();
+    by_handler.created_by = "u-zhang".into();
+    assert!(matches!(
+        check(&table, "u-zhang", &absent, &doc_of(&by_handler.into())),
+        Verdict::RestoreAll { refusals } if refusals[0].code == "may_not_create"
+    ));
+    assert!(matches!(
+        check(&table, "u-wang", &absent, &doc_of(&item)),
+        Verdict::RestoreAll { refusals } if refusals[0].code == "not_creator"
+    ));
+    // A researcher may turn a finding into a draft item, not into an assigned one.
+    let mut draft = duban_item();
+    draft.created_by = "u-chen".into();
+    draft.status = DubanStatus::Draft;
+    assert_eq!(
+        check(&table, "u-chen", &absent, &doc_of(&draft.clone().into())),
+        Verdict::Accept
+    );
+    draft.status = DubanStatus::Assigned;
+    assert!(matches!(
+        check(&table, "u-chen", &absent, &doc_of(&draft.into())),
+        Verdict::RestoreAll { .. }
+    ));
+    // An empty document (automerge-repo's first change) is fine.
+    assert_eq!(
+        check(&table, "u-zhang", &absent, &Automerge::new()),
+        Verdict::Accept
+    );
+}
+
+#[test]
+fn unreadable_results_and_unknown_keys_are_undone() {
+    let table = Table::sample();
+    let before = view(duban_item().into());
+    let mut broken = doc_of(&duban_item().into());
+    let mut tx = broken.transaction();
+    tx.put(ROOT, "status", 42).unwrap();
+    tx.commit();
+    assert!(matches!(
+        check(&table, "u-li", &before, &broken),
+        Verdict::RestoreAll { refusals } if refusals[0].code == "malformed"
+    ));
+
+    let mut extra = doc_of(&duban_item().into());
+    let mut tx = extra.transaction();
+    tx.put(ROOT, "secret_field", "x").unwrap();
+    tx.commit();
+    assert!(matches!(
+        check(&table, "u-li", &before, &extra),
+        Verdict::Restore { fields, .. } if fields == [("secret_field".to_owned(), Mode::Whole)]
+    ));
+}
+
+#[test]
+fn unknown_or_disabled_users_change_nothing() {
+    let table = Table::sample();
+    let before = view(duban_item().into());
+    assert!(matches!(
+        check(&table, "nobody", &before, &doc_of(&duban_item().into())),
+        Verdict::RestoreAll { .. }
+    ));
+    assert!(!may_read(
+        &table,
+        "nobody",
+        &View {
+            owner: None,
+            content: Content::Absent
+        }
+    ));
+}
