@@ -17,6 +17,8 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::Auth;
+use crate::directory::DirectoryHandle;
 use crate::metrics::Metrics;
 use crate::sync::hub::Hub;
 use crate::sync::session::{ServerIdentity, SessionLimits};
@@ -34,8 +36,15 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// The built web app (`index.html` and its assets).
     pub web_dir: PathBuf,
+    /// Token keys, lifetimes, password hashing and the sign-in limiter.
+    pub auth: Arc<Auth>,
+    /// Users, units and ended sessions, in memory and kept fresh.
+    pub directory: DirectoryHandle,
 }
 
+/// The whole application. Serve it with
+/// `into_make_service_with_connect_info::<SocketAddr>()`: the sign-in limiter counts failures
+/// per client address.
 pub fn app(state: AppState) -> Router {
     let index = state.web_dir.join("index.html");
     // Unknown paths get index.html: the web app routes on the client.
@@ -44,6 +53,9 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/sync", get(crate::ws::sync))
+        // Everything under /api answers JSON, unknown paths included, before the web app's
+        // fallback could answer them with index.html.
+        .nest("/api", crate::api::router())
         .fallback_service(web)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

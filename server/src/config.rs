@@ -26,6 +26,95 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (the default).
     Serve(Config),
+    /// Add, list, disable, enable users and set their passwords.
+    User(UserArgs),
+    /// Add and list units (departments).
+    Unit(UnitArgs),
+}
+
+/// Where the user and unit commands find the database: the same as `serve`. With no
+/// `DATABASE_URL` they start the embedded database under the data directory and stop it
+/// afterwards, which works only while no server is running on that data directory.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// PostgreSQL to use. Unset: the embedded cluster under the data directory.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
+
+    /// Where the server keeps its own files (the embedded database among them).
+    #[arg(long, env = "DUYAN_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(subcommand)]
+    pub command: UserCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; prints its id (and a generated one-time password without --password-stdin).
+    Add {
+        /// Sign-in name; stored lowercased.
+        #[arg(long)]
+        username: String,
+        /// The name people see, e.g. 张三.
+        #[arg(long)]
+        display_name: String,
+        /// A role: admin, leader, supervisor, handler, researcher, viewer. Repeat the flag or
+        /// separate with commas.
+        #[arg(long = "role", value_delimiter = ',', required = true)]
+        roles: Vec<String>,
+        /// The id of the user's unit.
+        #[arg(long)]
+        unit: Option<String>,
+        /// Read the password from the first line of standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List,
+    /// Disable a user and end all of their sessions.
+    Disable { username: String },
+    /// Enable a disabled user.
+    Enable { username: String },
+    /// Set a user's password and end their sessions. Without --password-stdin, a one-time
+    /// password is generated, printed, and must be changed at the next sign-in.
+    Passwd {
+        username: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct UnitArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(subcommand)]
+    pub command: UnitCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UnitCommand {
+    /// Create a unit.
+    Add {
+        /// A short stable id, e.g. `refinery`; records refer to units by it.
+        #[arg(long)]
+        id: String,
+        /// The unit's name, e.g. 炼油厂.
+        #[arg(long)]
+        name: String,
+        /// The id of the unit above it.
+        #[arg(long)]
+        parent: Option<String>,
+    },
+    /// List units.
+    List,
 }
 
 /// Configuration of the server.
@@ -43,10 +132,25 @@ pub struct Config {
     #[arg(long, env = "DUYAN_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
 
-    /// Secret for signing access tokens (used once sign-in exists). From the environment only
+    /// Secret for signing access tokens, at least 32 bytes. Unset: a random one per process
+    /// (tokens then do not survive a restart; clients refresh them). From the environment only
     /// in production: command lines are visible to other users of the machine.
     #[arg(long, env = "DUYAN_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
+
+    /// Lifetime of access tokens (at most 15 minutes). Sync sessions close when theirs expires
+    /// and the app reconnects with a fresh one; tests shorten it to see that happen.
+    #[arg(long, env = "DUYAN_ACCESS_TOKEN_TTL", default_value = "15m", value_parser = parse_token_ttl)]
+    pub access_token_ttl: Duration,
+
+    /// Password of the `admin` user created on the first start (when no user exists yet).
+    /// Unset: a random one-time password is printed once.
+    #[arg(long, env = "DUYAN_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+
+    /// Seed demo units, users (password `demo1234`) and records, unless already seeded.
+    #[arg(long, env = "DUYAN_DEMO", value_parser = clap::builder::BoolishValueParser::new())]
+    pub demo: bool,
 
     /// Directory of the built web app.
     #[arg(long, env = "DUYAN_WEB_DIR", default_value = "web/dist")]
@@ -67,4 +171,12 @@ pub struct Config {
     /// Connections in the database pool.
     #[arg(long, env = "DUYAN_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
+}
+
+fn parse_token_ttl(value: &str) -> Result<Duration, String> {
+    let ttl = humantime::parse_duration(value).map_err(|e| e.to_string())?;
+    if ttl > Duration::from_secs(15 * 60) || ttl < Duration::from_secs(1) {
+        return Err("must be between 1s and 15m".to_owned());
+    }
+    Ok(ttl)
 }

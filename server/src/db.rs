@@ -1,5 +1,6 @@
 //! Connecting to PostgreSQL (given, or embedded) and preparing it.
 
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -15,20 +16,46 @@ pub struct Database {
     pub embedded: Option<EmbeddedPostgres>,
 }
 
+impl Database {
+    /// Closes the pool, then stops the embedded cluster if we started one.
+    pub async fn close(self) -> anyhow::Result<()> {
+        self.pool.close().await;
+        if let Some(embedded) = self.embedded {
+            embedded.stop().await?;
+        }
+        Ok(())
+    }
+}
+
 pub async fn open(config: &Config) -> anyhow::Result<Database> {
-    let (options, embedded) = match &config.database_url {
+    connect(
+        config.database_url.as_deref(),
+        &config.data_dir,
+        config.db_max_connections,
+    )
+    .await
+}
+
+/// Connects to `database_url`, or starts the embedded cluster under `data_dir` when it is
+/// `None`, and applies the migrations.
+pub async fn connect(
+    database_url: Option<&str>,
+    data_dir: &Path,
+    max_connections: u32,
+) -> anyhow::Result<Database> {
+    let (options, embedded) = match database_url {
         Some(url) => (
             url.parse::<PgConnectOptions>()
                 .context("DATABASE_URL is not a valid PostgreSQL URL")?,
             None,
         ),
         None => {
-            let pg = EmbeddedPostgres::start(&config.data_dir).await?;
+            let pg = EmbeddedPostgres::start(data_dir).await?;
             (pg.connect_options(), Some(pg))
         }
     };
     let pool = PgPoolOptions::new()
-        .max_connections(config.db_max_connections)
+        .max_connections(max_connections)
         // Under a burst, waiting for a connection is normal; failing after the default 30 s
         // would turn load into errors. Storage retries cover real outages.
         .acquire_timeout(Duration::from_secs(60))

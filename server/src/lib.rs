@@ -6,18 +6,30 @@
 //! - [`storage`]: documents as snapshot + increments, behind the [`storage::DocStore`] trait.
 //! - [`sync`]: the automerge-repo protocol, one task per loaded document, access decisions.
 //! - [`ws`]: WebSocket glue for `/sync`.
+//! - [`directory`]: users and units in memory, reloaded when they change.
+//! - [`auth`]: passwords, tokens, sessions, the `CurrentUser` extractor, `/api/auth/*`.
+//! - [`users`]: users and units in the database; [`admin`]: the `user`/`unit` commands and
+//!   the first start's `admin`; [`demo`]: `serve --demo`.
+//! - [`api`]: the `/api` router, its JSON error type [`api::ApiError`].
 //! - [`app`]: the router and its state; [`metrics`]: Prometheus counters.
 //! - [`serve`]: wires it all together and shuts down gracefully.
 
+pub mod admin;
+pub mod api;
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod db;
+pub mod demo;
+pub mod directory;
 pub mod embedded_pg;
 pub mod metrics;
 pub mod storage;
 pub mod sync;
+pub mod users;
 pub mod ws;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -25,7 +37,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::app::AppState;
+use crate::auth::{Auth, AuthConfig};
 use crate::config::Config;
+use crate::directory::DirectoryHandle;
 use crate::metrics::Metrics;
 use crate::storage::postgres::PgStore;
 use crate::sync::SyncConfig;
@@ -39,9 +53,36 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
 
+    // Checked before anything starts, so a bad secret is one clear line and no cleanup.
+    let auth = Arc::new(Auth::from_config(
+        config.jwt_secret.as_deref(),
+        AuthConfig {
+            access_ttl: config.access_token_ttl,
+            ..AuthConfig::default()
+        },
+    )?);
+
     let database = db::open(&config).await?;
     let pool = database.pool.clone();
-    let storage_id = db::storage_id(&pool).await?;
+    let setup = async {
+        admin::ensure_first_admin(&pool, config.admin_password.as_deref()).await?;
+        if config.demo {
+            demo::seed(&pool).await?;
+        }
+        let storage_id = db::storage_id(&pool).await?;
+        let directory = DirectoryHandle::load(&pool).await?;
+        anyhow::Ok((storage_id, directory))
+    };
+    let (storage_id, directory) = match setup.await {
+        Ok(done) => done,
+        Err(error) => {
+            // Do not leave an embedded cluster running behind a failed start.
+            if let Err(close) = database.close().await {
+                tracing::warn!(error = %close, "cannot stop the embedded database");
+            }
+            return Err(error);
+        }
+    };
     let identity = ServerIdentity {
         // A fresh peer id per process, as automerge-repo servers do; the storage id is what
         // identifies the data.
@@ -53,8 +94,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     };
     let metrics = Arc::new(Metrics::default());
     let tracker = TaskTracker::new();
-    let people: Arc<dyn sync::access::People> = Arc::new(sync::access::Nobody);
-    let (_people_tx, people_rx) = tokio::sync::watch::channel(people);
+    directory.spawn_poller(pool.clone(), shutdown.clone(), &tracker);
+    {
+        // So the first sign-in of an unknown username is not slower than the others.
+        let auth = auth.clone();
+        tokio::spawn(async move { auth.passwords.warm_up().await });
+    }
+    let people_rx = people_of(&directory, shutdown.clone(), &tracker);
     let hub = Hub::new(HubParts {
         store: Arc::new(PgStore::new(pool.clone())),
         people: people_rx,
@@ -79,6 +125,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         tracker: tracker.clone(),
         shutdown: shutdown.clone(),
         web_dir: config.web_dir.clone(),
+        auth,
+        directory,
     };
 
     if !config.web_dir.join("index.html").is_file() {
@@ -89,10 +137,16 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, "listening");
-    // One line on stdout for people and scripts (tests parse the port from it).
-    println!("duyan: listening on http://{address}");
+    // One line on stdout for people and scripts (tests parse the port from it). Not
+    // `println!`, which panics if whoever started us has stopped reading.
+    let _ = std::io::Write::write_all(
+        &mut std::io::stdout(),
+        format!("duyan: listening on http://{address}\n").as_bytes(),
+    );
 
-    axum::serve(listener, app::app(state))
+    // With the client's address on every request: the sign-in limiter counts per address.
+    let service = app::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await?;
     tracing::info!("shutting down: closing sessions and finishing writes");
@@ -104,6 +158,33 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The directory as the sync layer sees it: every reload is passed on, so loaded documents
+/// check their peers against the new users and units.
+fn people_of(
+    directory: &DirectoryHandle,
+    shutdown: CancellationToken,
+    tracker: &TaskTracker,
+) -> tokio::sync::watch::Receiver<Arc<dyn sync::access::People>> {
+    let current: Arc<dyn sync::access::People> = directory.current();
+    let (tx, rx) = tokio::sync::watch::channel(current);
+    let mut changes = directory.subscribe();
+    tracker.spawn(async move {
+        loop {
+            tokio::select! {
+                changed = changes.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    let next: Arc<dyn sync::access::People> = changes.borrow_and_update().clone();
+                    tx.send_replace(next);
+                }
+                () = shutdown.cancelled() => break,
+            }
+        }
+    });
+    rx
 }
 
 async fn stop_on_signal(shutdown: CancellationToken) {

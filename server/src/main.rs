@@ -1,3 +1,5 @@
+use std::process::ExitCode;
+
 use clap::Parser;
 use duyan::config::{Cli, Command};
 use tracing_subscriber::EnvFilter;
@@ -9,17 +11,31 @@ use tracing_subscriber::EnvFilter;
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The administration commands print their results; the log is for trouble only.
+    let default_filter = match cli.command {
+        Some(Command::User(_) | Command::Unit(_)) => "warn",
+        _ => "info",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
-    let config = match cli.command {
-        Some(Command::Serve(config)) => config,
-        None => cli.serve,
+    let result = match cli.command {
+        Some(Command::Serve(config)) => duyan::serve(config).await,
+        None => duyan::serve(cli.serve).await,
+        Some(Command::User(args)) => duyan::admin::user(&args.database, args.command).await,
+        Some(Command::Unit(args)) => duyan::admin::unit(&args.database, args.command).await,
     };
-    duyan::serve(config).await
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // One line, causes included: what went wrong, for a person at a terminal.
+            eprintln!("duyan: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -3,16 +3,18 @@
 
 use std::time::Duration;
 
-use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::response::Response;
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use tokio::time::Instant;
 
 use crate::app::AppState;
+use crate::auth::{Authenticated, extract::bearer_token};
 use crate::sync::peer::{Outbox, Outgoing};
 use crate::sync::protocol::ProtocolError;
-use crate::sync::session::{Flow, Session};
+use crate::sync::session::{Flow, Session, SignedIn};
 
 /// How often the server pings; clients (browsers, Node `ws`) answer without application code.
 const PING_EVERY: Duration = Duration::from_secs(20);
@@ -20,8 +22,33 @@ const PING_EVERY: Duration = Duration::from_secs(20);
 /// phone on a poor network may stall for a while, and the server never drops a busy client.
 const SILENCE_LIMIT: Duration = Duration::from_secs(90);
 
-/// `GET /sync`
-pub async fn sync(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+/// WebSocket close code when the access token expires: the client gets a fresh one (refresh)
+/// and reconnects. In the 4000-4999 range applications define.
+pub const CLOSE_TOKEN_EXPIRED: u16 = 4401;
+/// Close code when the session was signed out or the account disabled: sign in again.
+pub const CLOSE_SIGNED_OUT: u16 = 4403;
+
+/// `GET /sync?token=<access token>`. Browsers cannot set headers on a WebSocket, hence the
+/// query parameter (never logged: the trace layer records the path only); other clients may
+/// send `Authorization: Bearer` instead.
+pub async fn sync(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let token = query
+        .as_deref()
+        .and_then(token_param)
+        .or_else(|| bearer_token(&headers).map(str::to_owned));
+    let signed_in = match token {
+        None => Err(crate::auth::AuthError::Missing),
+        Some(token) => state.auth.authenticate(&token, &state.directory.current()),
+    };
+    let signed_in = match signed_in {
+        Ok(signed_in) => signed_in,
+        Err(error) => return error.into_response(),
+    };
     let limit = state.limits.max_message_bytes;
     // The transport limit is above ours so that a merely too large message still reaches the
     // session, which answers with an `error` naming the limit; only absurd frames are cut off
@@ -31,17 +58,51 @@ pub async fn sync(ws: WebSocketUpgrade, State(state): State<AppState>) -> Respon
         .max_frame_size(transport_limit)
         .on_upgrade(move |socket| {
             let tracker = state.tracker.clone();
-            tracker.track_future(run(socket, state))
+            tracker.track_future(run(socket, state, signed_in))
         })
 }
 
-async fn run(socket: WebSocket, state: AppState) {
+/// The `token` parameter of a query string, percent-decoded.
+fn token_param(query: &str) -> Option<String> {
+    query.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key == "token").then(|| percent_decode(value))
+    })
+}
+
+fn percent_decode(value: &str) -> String {
+    // JWTs are base64url and dots, which need no encoding; decode anyway for clients that
+    // encode everything.
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                bytes.get(i + 1).and_then(|b| hex(*b)),
+                bytes.get(i + 2).and_then(|b| hex(*b)),
+            )
+        {
+            out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn run(socket: WebSocket, state: AppState, signed_in: Authenticated) {
     let (outbox, mut outgoing) = Outbox::new(state.hub.config().max_queued_bytes_per_peer);
+    let session_id = signed_in.claims.sid.clone();
+    let expires = unix_instant(signed_in.claims.exp);
     let mut session = Session::new(
         state.hub.clone(),
-        crate::sync::session::SignedIn {
-            user_id: "anonymous".into(),
-            session_id: "anonymous".into(),
+        SignedIn {
+            user_id: signed_in.claims.sub.as_str().into(),
+            session_id: session_id.as_str().into(),
         },
         outbox.clone(),
         state.identity.clone(),
@@ -80,6 +141,10 @@ async fn run(socket: WebSocket, state: AppState) {
                             let _ = sink.send(close("protocol error", 1008)).await;
                             break;
                         }
+                        Some(Outgoing::Close(code, reason)) => {
+                            let _ = sink.send(close(reason, code)).await;
+                            break;
+                        }
                         None => break,
                     },
                     () = shutdown.cancelled() => {
@@ -102,10 +167,28 @@ async fn run(socket: WebSocket, state: AppState) {
     };
 
     let mut last_heard = Instant::now();
+    let mut directory = state.directory.subscribe();
+    let user_id = signed_in.claims.sub.clone();
     loop {
         let frame = tokio::select! {
             () = closed.cancelled() => break,
             () = shutdown.cancelled() => break,
+            () = tokio::time::sleep_until(expires) => {
+                tracing::info!(peer = session.peer_id(), "closing session: access token expired");
+                outbox.close_with(CLOSE_TOKEN_EXPIRED, "token expired");
+                break;
+            }
+            Ok(()) = directory.changed() => {
+                let current = directory.borrow_and_update().clone();
+                let active = current.user(&user_id).is_some_and(|u| !u.disabled)
+                    && !current.is_session_revoked(&session_id);
+                if !active {
+                    tracing::info!(peer = session.peer_id(), "closing session: signed out or disabled");
+                    outbox.close_with(CLOSE_SIGNED_OUT, "signed out");
+                    break;
+                }
+                continue;
+            }
             () = tokio::time::sleep_until(last_heard + SILENCE_LIMIT) => {
                 tracing::info!(peer = session.peer_id(), "closing silent connection");
                 break;
@@ -145,6 +228,12 @@ async fn run(socket: WebSocket, state: AppState) {
     // first (its select is biased towards the queue), e.g. the error message.
     session.end().await;
     let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
+}
+
+/// The instant a JWT `exp` (seconds since the epoch) falls on.
+fn unix_instant(exp: u64) -> Instant {
+    let now = crate::auth::unix_now();
+    Instant::now() + Duration::from_secs(exp.saturating_sub(now))
 }
 
 enum ReadError {

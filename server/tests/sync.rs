@@ -72,6 +72,28 @@ fn hub(store: Arc<dyn DocStore>, idle: Duration) -> Hub {
     })
 }
 
+/// PostgreSQL storage with the test users and their sessions in the tables that actor bindings
+/// and document owners refer to.
+async fn pg_store(pool: PgPool) -> Arc<PgStore> {
+    for user in ["u-li", "u-zhang", "u-view", "u-other"] {
+        sqlx::query(
+            "insert into users (id, username, display_name, password_hash, roles)
+             values ($1, $1, $1, '!', '{}')",
+        )
+        .bind(user)
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query("insert into sessions (id, user_id) values ($1, $2)")
+            .bind(format!("session-of-{user}"))
+            .bind(user)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    Arc::new(PgStore::new(pool))
+}
+
 fn new_doc_id() -> DocumentId {
     DocumentId::from_bytes(rand::random())
 }
@@ -291,7 +313,7 @@ async fn load_stored(store: &dyn DocStore, id: DocumentId) -> Automerge {
 
 #[sqlx::test(migrations = "./migrations")]
 async fn a_document_written_by_one_peer_is_served_to_another(pool: PgPool) {
-    let store = Arc::new(PgStore::new(pool));
+    let store = pg_store(pool).await;
     let hub = hub(store.clone(), Duration::from_secs(60));
     let id = new_doc_id();
 
@@ -313,7 +335,7 @@ async fn a_document_written_by_one_peer_is_served_to_another(pool: PgPool) {
 
 #[sqlx::test(migrations = "./migrations")]
 async fn an_unknown_document_is_unavailable(pool: PgPool) {
-    let hub = hub(Arc::new(PgStore::new(pool)), Duration::from_secs(60));
+    let hub = hub(pg_store(pool).await, Duration::from_secs(60));
     let mut peer = TestPeer::join(&hub, new_doc_id()).await;
     let kinds: Vec<String> = peer
         .sync("request")
@@ -379,7 +401,7 @@ async fn a_transient_storage_failure_is_retried() {
 
 #[sqlx::test(migrations = "./migrations")]
 async fn compaction_keeps_content_and_bounds_storage(pool: PgPool) {
-    let store = Arc::new(PgStore::new(pool));
+    let store = pg_store(pool).await;
     let hub = hub(store.clone(), Duration::from_secs(60));
     let id = new_doc_id();
     let mut peer = TestPeer::join(&hub, id).await;
@@ -413,7 +435,7 @@ async fn compaction_keeps_content_and_bounds_storage(pool: PgPool) {
 #[sqlx::test(migrations = "./migrations")]
 async fn two_processes_writing_one_document_lose_nothing(pool: PgPool) {
     // Two hubs on one database are two server processes as far as storage is concerned.
-    let store = Arc::new(PgStore::new(pool));
+    let store = pg_store(pool).await;
     let first = hub(store.clone(), Duration::from_secs(60));
     let second = hub(store.clone(), Duration::from_secs(60));
     let id = new_doc_id();
@@ -530,7 +552,7 @@ fn refusals(log: &[Received]) -> Vec<(String, String)> {
 
 #[sqlx::test(migrations = "./migrations")]
 async fn a_handlers_forbidden_edit_is_undone_and_the_allowed_one_stands(pool: PgPool) {
-    let store = Arc::new(PgStore::new(pool));
+    let store = pg_store(pool).await;
     let hub = hub(store.clone(), Duration::from_secs(60));
     let id = new_doc_id();
     let mut supervisor = TestPeer::join(&hub, id).await;
@@ -577,7 +599,7 @@ async fn a_handlers_forbidden_edit_is_undone_and_the_allowed_one_stands(pool: Pg
 
 #[sqlx::test(migrations = "./migrations")]
 async fn outsiders_get_unavailable_and_lose_access_when_removed(pool: PgPool) {
-    let store = Arc::new(PgStore::new(pool));
+    let store = pg_store(pool).await;
     let hub = hub(store.clone(), Duration::from_secs(60));
     let id = new_doc_id();
     let mut supervisor = TestPeer::join(&hub, id).await;
@@ -625,7 +647,7 @@ async fn outsiders_get_unavailable_and_lose_access_when_removed(pool: PgPool) {
 
 #[sqlx::test(migrations = "./migrations")]
 async fn a_change_made_with_another_users_actor_is_refused(pool: PgPool) {
-    let store = Arc::new(PgStore::new(pool));
+    let store = pg_store(pool).await;
     let hub = hub(store.clone(), Duration::from_secs(60));
     let id = new_doc_id();
     let mut supervisor = TestPeer::join(&hub, id).await;

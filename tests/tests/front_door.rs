@@ -38,15 +38,21 @@ impl Server {
             .spawn()
             .expect("the duyan binary runs (build it first: cargo build --bin duyan)");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let line = tokio::time::timeout(Duration::from_secs(120), lines.next_line())
-            .await
-            .expect("the server starts within two minutes")
-            .unwrap()
-            .expect("the server prints its URL");
-        let address = line
-            .strip_prefix("duyan: listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
+        // Lines before it (the first start's admin password) are skipped.
+        let address = tokio::time::timeout(Duration::from_secs(120), async {
+            loop {
+                let line = lines
+                    .next_line()
+                    .await
+                    .unwrap()
+                    .expect("the server prints its URL");
+                if let Some(address) = line.strip_prefix("duyan: listening on http://") {
+                    return address.to_owned();
+                }
+            }
+        })
+        .await
+        .expect("the server starts within two minutes");
         Server { child, address }
     }
 

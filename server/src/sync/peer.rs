@@ -20,6 +20,8 @@ pub enum Outgoing {
     Frame(Vec<u8>),
     /// Write this frame (an `error` message), then close the connection.
     Fatal(Vec<u8>),
+    /// Close the connection with this WebSocket close code and reason.
+    Close(u16, &'static str),
 }
 
 /// The sending side of one connection, shared by the session and the documents it syncs.
@@ -51,6 +53,12 @@ impl Outbox {
     /// Cancelled when the connection is to be closed.
     pub fn closed(&self) -> &CancellationToken {
         &self.closed
+    }
+
+    /// Closes the connection after what is queued, with a close code the client can act on
+    /// (e.g. sign in again when its token expired).
+    pub fn close_with(&self, code: u16, reason: &'static str) {
+        let _ = self.tx.send(Outgoing::Close(code, reason));
     }
 
     /// The writer reports a frame of `len` bytes as written.

@@ -1,0 +1,48 @@
+//! The JSON API under `/api`: its router, its error type and its JSON extractor.
+//!
+//! Every answer under `/api`, errors included, is JSON: an unknown path is a JSON 404 (never
+//! the web app's `index.html`), a body axum cannot read is a JSON 400/413/415.
+
+pub mod error;
+pub mod records;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::extract::FromRequest;
+use axum::http::StatusCode;
+
+pub use error::ApiError;
+
+use crate::app::AppState;
+
+/// Largest request body the API reads. Its bodies are small JSON objects; anything bigger is
+/// a mistake or an attack and is refused (413) before it is buffered.
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+/// A JSON request body whose rejections are [`ApiError`]s in the API's shape, instead of
+/// axum's plain-text ones.
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+/// The router mounted at `/api`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(crate::auth::routes::router())
+        .merge(records::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found()
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that method",
+    )
+}

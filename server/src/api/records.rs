@@ -1,0 +1,231 @@
+//! Per-record endpoints: the history of a document (痕迹管理) and actor registration.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use automerge::{ActorId, Automerge, Change, Patch, PatchAction, Prop};
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, put};
+use duyan_shared::DocumentId;
+use serde::Serialize;
+
+use super::ApiError;
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::sync::access::{self, View};
+
+/// Changes listed at most, newest kept: a record's whole life fits easily; a document
+/// someone flooded with changes does not make the server walk all of them.
+const MAX_CHANGES: usize = 5_000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/records/{id}/history", get(history))
+        .route("/actors/{actor}", put(register_actor))
+}
+
+#[derive(Serialize)]
+struct History {
+    document_id: String,
+    /// Oldest first, in causal order.
+    changes: Vec<HistoryEntry>,
+    /// Older changes were left out (see [`MAX_CHANGES`]).
+    truncated: bool,
+}
+
+#[derive(Serialize)]
+struct HistoryEntry {
+    hash: String,
+    actor: String,
+    seq: u64,
+    /// When the author's device says it made the change (milliseconds since the epoch). A
+    /// phone offline for a week reports when the edit was made, not when it arrived.
+    at: Option<i64>,
+    /// Who made it; `None` only for changes stored before attribution existed.
+    user: Option<Person>,
+    /// The device (sign-in session) it came from.
+    device: Option<Device>,
+    /// The change was made by the server itself, restoring fields someone may not change.
+    by_server: bool,
+    message: Option<String>,
+    /// Top-level fields of the record the change touched.
+    fields: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Person {
+    id: String,
+    username: Option<String>,
+    display_name: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Device {
+    session_id: String,
+    label: Option<String>,
+}
+
+/// `GET /api/records/{id}/history`: every change with its user, device, time and fields.
+/// A document the caller may not read answers 404, as one that does not exist.
+async fn history(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let id: DocumentId = id.parse().map_err(|_| ApiError::not_found())?;
+    let stored = state
+        .hub
+        .store()
+        .load(id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(ApiError::not_found)?;
+    let owner = stored.owner.clone().map(Arc::from);
+    let doc = tokio::task::spawn_blocking(move || {
+        let mut doc = Automerge::new();
+        // A damaged chunk is skipped, as the sync layer does: the rest stays readable.
+        let _ = doc.load_incremental(&stored.snapshot);
+        for increment in &stored.increments {
+            let _ = doc.load_incremental(&increment.data);
+        }
+        doc
+    })
+    .await?;
+    let directory = state.directory.current();
+    if !access::may_read(&*directory, &caller.user.id, &View::of(&doc, owner)) {
+        return Err(ApiError::not_found());
+    }
+
+    let (changes, truncated, touched) = tokio::task::spawn_blocking(move || {
+        let mut changes = doc.get_changes(&[]);
+        let truncated = changes.len() > MAX_CHANGES;
+        if truncated {
+            changes.drain(..changes.len() - MAX_CHANGES);
+        }
+        let touched: Vec<Vec<String>> = changes.iter().map(|c| fields_touched(&doc, c)).collect();
+        (changes, truncated, touched)
+    })
+    .await?;
+
+    let actors: Vec<Vec<u8>> = changes
+        .iter()
+        .map(|c| c.actor_id().to_bytes().to_vec())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let rows = sqlx::query!(
+        r#"select a.actor as "actor!", a.user_id as "user_id!", a.session_id, s.device as "device?"
+           from actors a left join sessions s on s.id = a.session_id
+           where a.actor = any($1)"#,
+        &actors
+    )
+    .fetch_all(&state.pool)
+    .await?;
+    let bindings: HashMap<Vec<u8>, (String, Option<String>, Option<String>)> = rows
+        .into_iter()
+        .map(|r| (r.actor, (r.user_id, r.session_id, r.device)))
+        .collect();
+
+    let entries = changes
+        .iter()
+        .zip(touched)
+        .map(|(change, fields)| {
+            let binding = bindings.get(change.actor_id().to_bytes());
+            let user = binding.map(|(user_id, _, _)| {
+                let known = directory.user(user_id);
+                Person {
+                    id: user_id.clone(),
+                    username: known.map(|u| u.username.clone()),
+                    display_name: known.map(|u| u.display_name.clone()),
+                }
+            });
+            let device = binding.and_then(|(_, session, label)| {
+                session.as_ref().map(|session_id| Device {
+                    session_id: session_id.clone(),
+                    label: label.clone(),
+                })
+            });
+            HistoryEntry {
+                hash: change.hash().to_string(),
+                actor: change.actor_id().to_hex_string(),
+                seq: change.seq(),
+                at: (change.timestamp() != 0).then(|| change.timestamp()),
+                by_server: binding
+                    .is_some_and(|(user, _, _)| user == crate::sync::doc::SYSTEM_USER),
+                user,
+                device,
+                message: change.message().map(str::to_owned),
+                fields,
+            }
+        })
+        .collect();
+    Ok(axum::Json(History {
+        document_id: id.to_string(),
+        changes: entries,
+        truncated,
+    }))
+}
+
+/// The top-level fields one change touched: the first step of the path of every patch its
+/// operations produce, compared with the state just before it.
+fn fields_touched(doc: &Automerge, change: &Change) -> Vec<String> {
+    let patches: Vec<Patch> = doc.diff(change.deps(), &[change.hash()]);
+    let mut fields = BTreeSet::new();
+    for patch in patches {
+        let field = match patch.path.first() {
+            Some((_, Prop::Map(key))) => Some(key.clone()),
+            Some((_, Prop::Seq(_))) => None,
+            None => match &patch.action {
+                PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => {
+                    Some(key.clone())
+                }
+                _ => None,
+            },
+        };
+        fields.extend(field);
+    }
+    fields.into_iter().collect()
+}
+
+/// `PUT /api/actors/{actor}` (hex): binds an Automerge actor id to the caller and the device
+/// they signed in with, before any change of it arrives. Optional: the server binds actors
+/// it has not seen on first sight anyway. 204 when bound to the caller, 409 when it belongs
+/// to someone else.
+async fn register_actor(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    Path(actor): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let bytes = decode_hex(&actor)
+        .filter(|b| (1..=64).contains(&b.len()))
+        .ok_or_else(|| ApiError::bad_request("an actor id is 1 to 64 bytes in hex"))?;
+    let actor = ActorId::from(bytes);
+    let user: Arc<str> = caller.user.id.as_str().into();
+    let owner = state
+        .hub
+        .bind_actor(&actor, &user, Some(&caller.session_id))
+        .await
+        .map_err(ApiError::internal)?;
+    if owner == user {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "actor_taken",
+            "this actor id belongs to another user; pick a new random one",
+        ))
+    }
+}
+
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
