@@ -83,10 +83,17 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-/// `GET /metrics`: Prometheus text format.
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
+/// `GET /metrics`: Prometheus text format, for admins (the scraper signs in as one). Load
+/// figures are not for everyone: they tell when the office is busy and how many records exist.
+async fn metrics(
+    State(state): State<AppState>,
+    caller: crate::auth::CurrentUser,
+) -> Result<impl IntoResponse, crate::api::ApiError> {
+    if !caller.user.roles.contains(&duyan_shared::rules::Role::Admin) {
+        return Err(crate::api::ApiError::forbidden("metrics are for admins"));
+    }
+    Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),
-    )
+    ))
 }

@@ -162,7 +162,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 
 /// The directory as the sync layer sees it: every reload is passed on, so loaded documents
 /// check their peers against the new users and units.
-fn people_of(
+pub fn people_of(
     directory: &DirectoryHandle,
     shutdown: CancellationToken,
     tracker: &TaskTracker,

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
@@ -32,10 +33,12 @@ pub const CLOSE_SIGNED_OUT: u16 = 4403;
 /// query parameter (never logged: the trace layer records the path only); other clients may
 /// send `Authorization: Bearer` instead.
 pub async fn sync(
-    ws: WebSocketUpgrade,
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
+    // Taken as a result so that a request without a token is refused 401 before its
+    // WebSocket headers are looked at.
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let token = query
         .as_deref()
@@ -48,6 +51,10 @@ pub async fn sync(
     let signed_in = match signed_in {
         Ok(signed_in) => signed_in,
         Err(error) => return error.into_response(),
+    };
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => return rejection.into_response(),
     };
     let limit = state.limits.max_message_bytes;
     // The transport limit is above ours so that a merely too large message still reaches the

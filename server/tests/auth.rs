@@ -18,7 +18,6 @@ use duyan::directory::DirectoryHandle;
 use duyan::metrics::Metrics;
 use duyan::storage::postgres::PgStore;
 use duyan::sync::SyncConfig;
-use duyan::sync::access::OpenGate;
 use duyan::sync::hub::{Hub, HubParts};
 use duyan::sync::protocol::PeerMetadata;
 use duyan::sync::session::{ServerIdentity, SessionLimits};
@@ -62,7 +61,7 @@ impl Answer {
         assert_eq!(self.status, status, "body: {}", self.text());
         let body = self.json();
         assert_eq!(body["error"]["code"], code, "body: {body}");
-        assert!(body["message"].is_string(), "body: {body}");
+        assert!(body["error"]["message"].is_string(), "body: {body}");
         body
     }
 }
@@ -75,9 +74,11 @@ async fn test_app(pool: PgPool, config: AuthConfig) -> TestApp {
     let tracker = TaskTracker::new();
     let shutdown = CancellationToken::new();
     let metrics = Arc::new(Metrics::default());
+    let directory = DirectoryHandle::load(&pool).await.unwrap();
     let hub = Hub::new(HubParts {
         store: Arc::new(PgStore::new(pool.clone())),
-        gate: Arc::new(OpenGate),
+        people: duyan::people_of(&directory, shutdown.clone(), &tracker),
+        server_peer_id: "test-server".into(),
         config: SyncConfig::default(),
         metrics: metrics.clone(),
         tracker: tracker.clone(),
@@ -102,7 +103,7 @@ async fn test_app(pool: PgPool, config: AuthConfig) -> TestApp {
         shutdown,
         web_dir: std::env::temp_dir().join("duyan-no-web-app"),
         auth: Arc::new(Auth::new(SECRET, config).unwrap()),
-        directory: DirectoryHandle::load(&pool).await.unwrap(),
+        directory,
     };
     TestApp {
         router: app(state.clone()),
@@ -349,7 +350,7 @@ async fn an_expired_access_token_is_refused(pool: PgPool) {
         .me(&access)
         .await
         .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
-    assert_eq!(body["message"], "token expired");
+    assert_eq!(body["error"]["message"], "token expired");
 
     // The refresh token still gets a new one.
     let answer = app.refresh(&refresh).await;
@@ -375,7 +376,7 @@ async fn tokens_signed_with_another_key_or_no_algorithm_are_refused(pool: PgPool
         .me(&forged)
         .await
         .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
-    assert_eq!(body["message"], "invalid token");
+    assert_eq!(body["error"]["message"], "invalid token");
 
     // `alg: none` with valid claims and an empty signature.
     let now = std::time::SystemTime::now()
@@ -391,7 +392,7 @@ async fn tokens_signed_with_another_key_or_no_algorithm_are_refused(pool: PgPool
         .me(&unsigned)
         .await
         .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
-    assert_eq!(body["message"], "invalid token");
+    assert_eq!(body["error"]["message"], "invalid token");
 
     // The right key but HS512, and the real token's signature under a changed payload.
     let hs512 = jsonwebtoken::encode(
@@ -449,7 +450,7 @@ async fn refresh_rotates_and_a_replayed_token_ends_the_session(pool: PgPool) {
         .refresh(&refresh1)
         .await
         .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
-    assert_eq!(body["message"], "session ended");
+    assert_eq!(body["error"]["message"], "session ended");
     // ...so the newer refresh token and the access tokens stop working too.
     app.refresh(&refresh2)
         .await
@@ -488,7 +489,7 @@ async fn an_expired_refresh_token_is_refused(pool: PgPool) {
         .refresh(&refresh)
         .await
         .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
-    assert_eq!(body["message"], "refresh token expired");
+    assert_eq!(body["error"]["message"], "refresh token expired");
 }
 
 #[sqlx::test(migrations = "./migrations")]
@@ -514,7 +515,7 @@ async fn logout_ends_the_session_at_once(pool: PgPool) {
         .me(&access)
         .await
         .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
-    assert_eq!(body["message"], "session ended");
+    assert_eq!(body["error"]["message"], "session ended");
     app.refresh(&refresh)
         .await
         .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");

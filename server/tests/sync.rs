@@ -203,6 +203,9 @@ impl TestPeer {
                     message: field(&value, "message").unwrap().into_text().unwrap(),
                 }
             }
+            Outgoing::Close(code, reason) => Received::Fatal {
+                message: format!("closed {code}: {reason}"),
+            },
         })
     }
 
@@ -628,8 +631,6 @@ async fn outsiders_get_unavailable_and_lose_access_when_removed(pool: PgPool) {
         item.handlers = vec!["u-other".into()];
     });
     supervisor.sync("sync").await;
-    let log: Vec<String> = std::iter::from_fn(|| None::<String>).collect();
-    drop(log);
     let mut kinds = Vec::new();
     while let Some(Received::Message { kind, .. }) = handler.recv().await {
         kinds.push(kind);

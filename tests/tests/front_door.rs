@@ -18,6 +18,9 @@ fn binary() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/duyan"))
 }
 
+/// The first start creates `admin` with this password (instead of printing a random one).
+const ADMIN_PASSWORD: &str = "front-door-admin-password";
+
 struct Server {
     child: Child,
     address: String,
@@ -31,6 +34,7 @@ impl Server {
             .arg("--web-dir")
             .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/dist"))
             .env_remove("DATABASE_URL")
+            .env("DUYAN_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -57,8 +61,14 @@ impl Server {
     }
 
     async fn get(&self, path: &str) -> (u16, String) {
+        self.get_with(path, "").await
+    }
+
+    /// GET with extra header lines (each ending in CRLF).
+    async fn get_with(&self, path: &str, headers: &str) -> (u16, String) {
         let mut stream = tokio::net::TcpStream::connect(&self.address).await.unwrap();
-        let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: test\r\n{headers}Connection: close\r\n\r\n");
         stream.write_all(request.as_bytes()).await.unwrap();
         let mut response = String::new();
         stream.read_to_string(&mut response).await.unwrap();
@@ -70,11 +80,42 @@ impl Server {
         (status, body)
     }
 
+    async fn post_json(&self, path: &str, body: &str) -> (u16, String) {
+        let mut stream = tokio::net::TcpStream::connect(&self.address).await.unwrap();
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        let status = response[9..12].parse().unwrap();
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    /// Signs in as the first-start admin; returns an access token.
+    async fn sign_in(&self) -> String {
+        let body = format!(r#"{{"username":"admin","password":"{ADMIN_PASSWORD}"}}"#);
+        let (status, body) = self.post_json("/api/auth/login", &body).await;
+        assert_eq!(status, 200, "sign-in: {body}");
+        let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
     /// The storage id the server announces to sync clients: it identifies the stored data.
     async fn storage_id(&self) -> String {
-        let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/sync", self.address))
-            .await
-            .unwrap();
+        let (status, _) = self.get("/sync").await;
+        assert_eq!(status, 401, "the sync endpoint needs a token");
+        let token = self.sign_in().await;
+        let (mut ws, _) =
+            tokio_tungstenite::connect_async(format!("ws://{}/sync?token={token}", self.address))
+                .await
+                .unwrap();
         let join = cbor_map(&[("type", "join"), ("senderId", "front-door-test")]);
         ws.send(Message::Binary(join.into())).await.unwrap();
         loop {
@@ -166,7 +207,15 @@ async fn runs_its_own_database_and_reuses_it_on_the_next_start() {
         "the second start uses the same data"
     );
 
-    let (status, metrics) = second.get("/metrics").await;
+    let (status, _) = second.get("/metrics").await;
+    assert_eq!(status, 401, "metrics are for signed-in admins");
+    let token = second.sign_in().await;
+    let (status, metrics) = second
+        .get_with(
+            "/metrics",
+            &format!("Authorization: Bearer {token}\r\n"),
+        )
+        .await;
     assert_eq!(status, 200);
     for name in [
         "duyan_sessions_open",
