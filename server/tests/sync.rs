@@ -288,13 +288,39 @@ fn edit(doc: &mut AutoCommit, change: impl FnOnce(&mut duyan_shared::DubanItem))
     doc.commit();
 }
 
+/// Appends a progress entry by u-li, the supervisor most tests sync as.
 fn add_progress(doc: &mut AutoCommit, text: &str) {
+    add_progress_by(doc, "u-li", text);
+}
+
+fn add_progress_by(doc: &mut AutoCommit, user: &str, text: &str) {
     edit(doc, |item| {
         let at: Timestamp = shanghai(2026, 11, 3, 9, 0);
         let mut entry = progress(&format!("p-{}", rand::random::<u64>()), at);
         entry.text = text.to_owned();
+        entry.by = user.to_owned();
         item.progress.push(entry);
     });
+}
+
+/// Appends a progress entry by u-li with plain Automerge operations: what `add_progress` does,
+/// without reading the whole record first, for tests that append hundreds of entries.
+fn append_progress_fast(doc: &mut AutoCommit, text: &str) {
+    use automerge::transaction::Transactable;
+    let (_, list) = doc.get(ROOT, "progress").unwrap().unwrap();
+    let at = doc.length(&list);
+    let entry = doc
+        .insert_object(&list, at, automerge::ObjType::Map)
+        .unwrap();
+    doc.put(&entry, "id", format!("p-{}", rand::random::<u64>()))
+        .unwrap();
+    doc.put(&entry, "at", automerge::ScalarValue::Int(1_762_131_600_000))
+        .unwrap();
+    doc.put(&entry, "by", "u-li").unwrap();
+    doc.put(&entry, "text", text).unwrap();
+    doc.put_object(&entry, "photos", automerge::ObjType::List)
+        .unwrap();
+    doc.commit();
 }
 
 fn title_of(doc: &impl ReadDoc) -> String {
@@ -413,7 +439,7 @@ async fn compaction_keeps_content_and_bounds_storage(pool: PgPool) {
     peer.sync("sync").await;
     // Each change is reviewed by reading the whole record, so the count is kept moderate.
     for i in 0..300 {
-        add_progress(&mut peer.doc, &format!("第{i}次反馈：整改推进中"));
+        append_progress_fast(&mut peer.doc, &format!("第{i}次反馈：整改推进中"));
         peer.sync("sync").await;
     }
     assert_eq!(peer.server_heads(), peer.doc.get_heads());
@@ -594,7 +620,7 @@ async fn a_handlers_forbidden_edit_is_undone_and_the_allowed_one_stands(pool: Pg
     assert!(seen.progress.iter().any(|p| p.id == "p-handler"));
 
     // Later edits by the handler still sync.
-    add_progress(&mut handler.doc, "第二次反馈");
+    add_progress_by(&mut handler.doc, "u-zhang", "第二次反馈");
     let log = handler.sync("sync").await;
     assert!(refusals(&log).is_empty(), "{log:?}");
     assert_eq!(handler.server_heads(), handler.doc.get_heads());

@@ -178,7 +178,7 @@ pub struct Refusal {
     pub field: String,
     /// A stable code the app can translate: `not_permitted`, `entries_altered`, `transition`,
     /// `wrong_kind`, `malformed`, `unknown_field`, `not_creator`, `may_not_create`,
-    /// `no_access`.
+    /// `no_access`, `forged_author`, `foreign_actor`.
     pub code: &'static str,
     /// The reason in English, for logs and as a fallback.
     pub message: String,
@@ -293,6 +293,21 @@ fn review_fields(
         };
         fields.push((violation.field.to_owned(), mode));
         refusals.push(Refusal::new(violation.field, code, violation.to_string()));
+    }
+    // An entry is a trace of who did what: added in another's name, the list goes back whole
+    // (honest clients never do this, so the appended entries lost with it are the forger's).
+    for field in rules::entries_in_anothers_name(before, after, user) {
+        match fields.iter_mut().find(|(f, _)| f == field) {
+            Some((_, mode)) => *mode = Mode::Whole,
+            None => fields.push((field.to_owned(), Mode::Whole)),
+        }
+        refusals.push(Refusal::new(
+            field,
+            "forged_author",
+            format!(
+                "entries of `{field}` may only be added in your own name (`by` = your user id)"
+            ),
+        ));
     }
     // Keys no record has are not the app's: whatever a message did to them is undone. The
     // document task reports only those it actually had to restore.

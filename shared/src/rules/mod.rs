@@ -13,7 +13,7 @@
 mod check;
 mod fields;
 
-pub use check::{Problem, Violation, check_change, roles_on};
+pub use check::{Problem, Violation, check_change, entries_in_anothers_name, roles_on};
 pub use fields::{FIELD_RULES, FieldAccess, FieldRule, field_rule};
 
 use Role::{Handler, Leader, Researcher, Supervisor};

@@ -134,6 +134,38 @@ fn a_handlers_forbidden_fields_are_restored_and_the_rest_stands() {
 }
 
 #[test]
+fn nobody_adds_entries_in_anothers_name() {
+    let table = Table::sample();
+    let before = duban_item();
+    let mut after = before.clone();
+    let mut forged = progress("p2", shanghai(2026, 11, 3, 9, 0));
+    forged.by = "u-li".into();
+    after.progress.push(forged);
+    let verdict = check(
+        &table,
+        "u-zhang",
+        &view(before.clone().into()),
+        &doc_of(&after.clone().into()),
+    );
+    assert!(
+        matches!(&verdict, Verdict::Restore { fields, refusals }
+            if fields == &[("progress".to_owned(), Mode::Whole)] && refusals[0].code == "forged_author"),
+        "{verdict:?}"
+    );
+    // In one's own name it is fine.
+    after.progress.last_mut().unwrap().by = "u-zhang".into();
+    assert_eq!(
+        check(
+            &table,
+            "u-zhang",
+            &view(before.into()),
+            &doc_of(&after.into())
+        ),
+        Verdict::Accept
+    );
+}
+
+#[test]
 fn a_viewer_may_change_nothing() {
     let table = Table::sample();
     let before = duban_item();
