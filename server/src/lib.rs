@@ -103,6 +103,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let people_rx = people_of(&directory, shutdown.clone(), &tracker);
     let hub = Hub::new(HubParts {
         store: Arc::new(PgStore::new(pool.clone())),
+        projector: None,
         people: people_rx,
         server_peer_id: identity.peer_id.clone(),
         config: SyncConfig {

@@ -49,6 +49,12 @@ pub async fn sync(
         Some(token) => state.auth.authenticate(&token, &state.directory.current()),
     };
     let signed_in = match signed_in {
+        // Verification allows a few seconds of clock skew, but a session opened on a token
+        // that has run out would be closed at once, racing the client's first messages: refuse
+        // it here, so the client refreshes before it connects.
+        Ok(signed_in) if signed_in.claims.exp <= crate::auth::unix_now() => {
+            return crate::auth::AuthError::Expired.into_response();
+        }
         Ok(signed_in) => signed_in,
         Err(error) => return error.into_response(),
     };
@@ -235,6 +241,17 @@ async fn run(socket: WebSocket, state: AppState, signed_in: Authenticated) {
     // first (its select is biased towards the queue), e.g. the error message.
     session.end().await;
     let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
+    // Read on until the client answers our close frame: dropping a socket with unread frames
+    // resets it, and the client would see 1006 instead of our close code (e.g. 4401, which
+    // tells it to refresh its token).
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while let Some(Ok(message)) = stream.next().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// The instant a JWT `exp` (seconds since the epoch) falls on.

@@ -77,6 +77,7 @@ async fn test_app(pool: PgPool, config: AuthConfig) -> TestApp {
     let directory = DirectoryHandle::load(&pool).await.unwrap();
     let hub = Hub::new(HubParts {
         store: Arc::new(PgStore::new(pool.clone())),
+        projector: None,
         people: duyan::people_of(&directory, shutdown.clone(), &tracker),
         server_peer_id: "test-server".into(),
         config: SyncConfig::default(),

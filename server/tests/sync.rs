@@ -59,6 +59,7 @@ fn hub(store: Arc<dyn DocStore>, idle: Duration) -> Hub {
     let (_, people) = watch::channel(people);
     Hub::new(HubParts {
         store,
+        projector: None,
         people,
         server_peer_id: "server".into(),
         config: SyncConfig {

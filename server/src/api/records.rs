@@ -152,7 +152,7 @@ async fn history(
                 hash: change.hash().to_string(),
                 actor: change.actor_id().to_hex_string(),
                 seq: change.seq(),
-                at: (change.timestamp() != 0).then(|| change.timestamp()),
+                at: change_time_ms(change.timestamp()),
                 by_server: binding
                     .is_some_and(|(user, _, _)| user == crate::sync::doc::SYSTEM_USER),
                 user,
@@ -167,6 +167,16 @@ async fn history(
         changes: entries,
         truncated,
     }))
+}
+
+/// A change's own timestamp in milliseconds. automerge JS stamps seconds (as does this
+/// server); a value too large to be seconds (after the year 5138) was stamped in milliseconds.
+fn change_time_ms(stamp: i64) -> Option<i64> {
+    match stamp {
+        s if s <= 0 => None,
+        s if s < 100_000_000_000 => Some(s.saturating_mul(1000)),
+        ms => Some(ms),
+    }
 }
 
 /// The top-level fields one change touched: the first step of the path of every patch its

@@ -18,7 +18,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use automerge::sync::{self, ChunkList, SyncDoc};
+use automerge::sync::{self, SyncDoc};
 use automerge::{ActorId, Automerge, Change, ChangeHash, ReadDoc};
 use duyan_shared::DocumentId;
 use tokio::sync::{mpsc, watch};
@@ -273,14 +273,20 @@ impl DocTask {
             .retain(|_, p| !p.peer.outbox.closed().is_cancelled());
 
         let heads_reviewed = self.doc.get_heads();
-        if self.doc.get_heads() != self.persisted.heads
-            && let Err(error) = self.persist().await
-        {
-            tracing::error!(doc = %self.id, %error, "storing changes failed; dropping the document from memory");
-            for slot in self.peers.values() {
-                slot.peer.fail(STORAGE_UNAVAILABLE);
+        if self.doc.get_heads() != self.persisted.heads {
+            if let Err(error) = self.persist().await {
+                tracing::error!(doc = %self.id, %error, "storing changes failed; dropping the document from memory");
+                for slot in self.peers.values() {
+                    slot.peer.fail(STORAGE_UNAVAILABLE);
+                }
+                return false;
             }
-            return false;
+            if let Some(projector) = self.hub.projector().cloned() {
+                if self.doc.get_heads() != heads_reviewed {
+                    self.view = View::of(&self.doc, self.view.owner.clone());
+                }
+                projector.project(self.id, &self.view).await;
+            }
         }
         // Heads after persisting: a compaction may have merged other processes' changes.
         let heads = self.doc.get_heads();
@@ -319,7 +325,7 @@ impl DocTask {
             peer.send_unavailable(&self.id);
             return;
         }
-        let mut message = match sync::Message::decode(data) {
+        let message = match sync::Message::decode(data) {
             Ok(message) => message,
             Err(error) => {
                 tracing::warn!(doc = %self.id, peer = %peer.peer_id, %error, "closing session: undecodable sync message");
@@ -332,9 +338,14 @@ impl DocTask {
             match self.attribute(&peer, &message).await {
                 Ok(None) => {}
                 Ok(Some(refusal)) => {
+                    // The peer's heads name the refused changes, so syncing on would have us
+                    // ask for them again and again. An honest client never gets here: stop
+                    // syncing this document with it.
                     tracing::warn!(doc = %self.id, user = %user, "refused changes made with another user's actor id");
-                    message.changes = ChunkList::empty();
                     self.tell_refused(&peer, &[refusal]);
+                    self.peers.remove(&conn);
+                    peer.send_unavailable(&self.id);
+                    return;
                 }
                 Err(Attribution::Undecodable) => {
                     tracing::warn!(doc = %self.id, peer = %peer.peer_id, "closing session: undecodable changes");
@@ -470,9 +481,10 @@ impl DocTask {
             match restored {
                 Ok(fields) if !fields.is_empty() => {
                     let note = format!("duyan: restored {} (changed by {user})", fields.join(", "));
+                    // Seconds, as automerge JS stamps its changes.
                     let now = std::time::SystemTime::now()
                         .duration_since(std::time::UNIX_EPOCH)
-                        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+                        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
                     tx.commit_with(
                         automerge::transaction::CommitOptions::default()
                             .with_message(note)

@@ -11,9 +11,9 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::SyncConfig;
 use super::access::People;
 use super::doc::{self, DocCommand};
+use super::{Projector, SyncConfig};
 use crate::metrics::Metrics;
 use crate::storage::{DocStore, StorageError};
 
@@ -31,6 +31,7 @@ struct Inner {
     docs: Mutex<HashMap<DocumentId, Slot>>,
     next_epoch: AtomicU64,
     store: Arc<dyn DocStore>,
+    projector: Option<Arc<dyn Projector>>,
     people: watch::Receiver<Arc<dyn People>>,
     /// Actor ids known to belong to a user, so most changes are attributed without a query.
     actors: Mutex<HashMap<ActorId, Arc<str>>>,
@@ -58,6 +59,8 @@ struct Slot {
 /// Everything a [`Hub`] needs.
 pub struct HubParts {
     pub store: Arc<dyn DocStore>,
+    /// Told about every stored change; `None` where no projection is kept (sync tests).
+    pub projector: Option<Arc<dyn Projector>>,
     /// The users and units access is decided on; a new value makes every loaded document
     /// check its peers again.
     pub people: watch::Receiver<Arc<dyn People>>,
@@ -73,6 +76,7 @@ impl Hub {
     pub fn new(parts: HubParts) -> Self {
         let HubParts {
             store,
+            projector,
             people,
             server_peer_id,
             config,
@@ -85,6 +89,7 @@ impl Hub {
                 docs: Mutex::default(),
                 next_epoch: AtomicU64::new(1),
                 store,
+                projector,
                 people,
                 actors: Mutex::default(),
                 server_peer_id,
@@ -100,6 +105,9 @@ impl Hub {
 
     pub fn store(&self) -> &Arc<dyn DocStore> {
         &self.inner.store
+    }
+    pub fn projector(&self) -> Option<&Arc<dyn Projector>> {
+        self.inner.projector.as_ref()
     }
     pub fn people(&self) -> watch::Receiver<Arc<dyn People>> {
         self.inner.people.clone()

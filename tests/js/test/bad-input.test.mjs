@@ -8,9 +8,10 @@ import { test } from "node:test";
 import {
   Fixture,
   TEST_TIMEOUT_MS,
+  castItem,
   cbor,
-  dubanRecord,
   plain,
+  progressEntry,
   waitFor,
   waitSynced,
   within,
@@ -79,18 +80,21 @@ const cases = [
 test("bad input is refused per connection while other clients keep syncing", { timeout: 2 * TEST_TIMEOUT_MS }, async t => {
   const fx = new Fixture(t);
   const server = await fx.startServer({ args: ["--max-message-bytes", String(MAX_MESSAGE_BYTES)] });
+  const users = await fx.users();
 
-  // The bystanders: A edits, B watches, both on the document the bad frames target.
-  const a = await fx.client(server);
-  const b = await fx.client(server);
-  const handleA = a.repo.create({ ...dubanRecord(), round: 0 });
+  // The bystanders: A (the supervisor) edits, B (the leader) watches, both on the document
+  // the bad frames target. The bad frames come from the item's handler, who may read it.
+  const a = await fx.client(server, { user: users.li });
+  const b = await fx.client(server, { user: users.wang });
+  const handleA = a.repo.create(castItem(users));
   await waitSynced(handleA, a.repo);
   const handleB = await within("B's find", b.repo.find(handleA.url));
+  const roundEntry = round => ({ id: `round-${round}`, by: users.li.id, text: `第${round}轮复查` });
 
   for (const [i, badCase] of cases.entries()) {
     const round = i + 1;
     await t.test(badCase.name, async () => {
-      const [peer, peerMessage] = await fx.rawPeer(server);
+      const [peer, peerMessage] = await fx.rawPeer(server, { user: users.zhang });
       assert.equal(peerMessage.targetId, peer.peerId);
       assert.equal(peerMessage.selectedProtocolVersion, "1");
       assert.equal(peerMessage.peerMetadata?.isEphemeral, false);
@@ -98,7 +102,7 @@ test("bad input is refused per connection while other clients keep syncing", { t
 
       // A's edit is in flight while the server deals with the bad frame.
       handleA.change(doc => {
-        doc.round = round;
+        doc.progress.push(progressEntry(roundEntry(round)));
       });
       peer.sendBytes(
         badCase.frame({ peer, serverPeerId: peerMessage.senderId, documentId: handleA.documentId }),
@@ -109,7 +113,9 @@ test("bad input is refused per connection while other clients keep syncing", { t
       assert.ok(error.message.length > 0, "the error says what was wrong");
       await within("the server to close the offending socket", peer.closed, REFUSAL_MS);
 
-      await waitFor(`B to see round ${round}`, () => handleB.doc().round === round);
+      await waitFor(`B to see round ${round}`, () =>
+        handleB.doc().progress.some(p => String(p.id) === `round-${round}`),
+      );
     });
   }
 
@@ -118,8 +124,10 @@ test("bad input is refused per connection while other clients keep syncing", { t
 
   // None of the bad frames touched the stored document: a newcomer gets A's exact state.
   await waitSynced(handleA, a.repo);
-  const c = await fx.client(server);
+  const c = await fx.client(server, { user: users.zhang });
   const found = await within("C's find", c.repo.find(handleA.url));
-  assert.deepEqual(plain(found.doc()), { ...dubanRecord(), round: cases.length });
+  const expected = castItem(users);
+  expected.progress.push(...cases.map((_, i) => progressEntry(roundEntry(i + 1))));
+  assert.deepEqual(plain(found.doc()), plain(expected));
   assert.deepEqual(found.heads(), handleA.heads());
 });

@@ -4,32 +4,49 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { Fixture, TEST_TIMEOUT_MS, dubanRecord, plain, waitFor, waitSynced, within } from "./helpers.mjs";
-
-const sameHeads = (x, y) => JSON.stringify([...x.heads()].sort()) === JSON.stringify([...y.heads()].sort());
+import {
+  Fixture,
+  TEST_TIMEOUT_MS,
+  castItem,
+  plain,
+  progressEntry,
+  sameHeads,
+  str,
+  waitFor,
+  waitSynced,
+  within,
+} from "./helpers.mjs";
 
 test("concurrent offline edits from two clients merge", { timeout: TEST_TIMEOUT_MS }, async t => {
   const fx = new Fixture(t);
   const server = await fx.startServer();
+  const users = await fx.users();
 
-  const a = await fx.client(server);
-  const b = await fx.client(server);
-  const handleA = a.repo.create(dubanRecord());
+  // The supervisor and the handler of one item, each on their own device.
+  const a = await fx.client(server, { user: users.li });
+  const b = await fx.client(server, { user: users.zhang });
+  const handleA = a.repo.create(castItem(users));
   await waitSynced(handleA, a.repo);
   const handleB = await within("B's find", b.repo.find(handleA.url));
+  const refusedA = [];
+  const refusedB = [];
+  handleA.on("ephemeral-message", ({ message }) => refusedA.push(message));
+  handleB.on("ephemeral-message", ({ message }) => refusedB.push(message));
 
   a.disconnect();
   b.disconnect();
 
-  const noteA = { date: "2024-05-09", by: "A", note: "阀井加盖并设置警示标识" };
-  const noteB = { date: "2024-05-09", by: "B", note: "污水管线疏通完毕" };
+  // Each makes only changes their role allows: the supervisor raises the urgency and notes
+  // a check; the handler reports and asks to close (申请办结).
+  const noteA = { id: "p-li", by: users.li.id, text: "阀井加盖并设置警示标识" };
+  const noteB = { id: "p-zhang", by: users.zhang.id, text: "污水管线疏通完毕", percent: 100 };
   handleA.change(doc => {
-    doc.status = "整改中";
-    doc.progress.push(noteA);
+    doc.urgency = str("urgent");
+    doc.progress.push(progressEntry(noteA));
   });
   handleB.change(doc => {
-    doc.department = "炼油二部 / 储运部";
-    doc.progress.push(noteB);
+    doc.status = str("closing_requested");
+    doc.progress.push(progressEntry(noteB));
   });
   assert.ok(!sameHeads(handleA, handleB), "the offline edits have diverged");
 
@@ -38,17 +55,21 @@ test("concurrent offline edits from two clients merge", { timeout: TEST_TIMEOUT_
 
   const merged = plain(handleA.doc());
   assert.deepEqual(plain(handleB.doc()), merged);
-  assert.equal(merged.status, "整改中");
-  assert.equal(merged.department, "炼油二部 / 储运部");
+  assert.equal(merged.urgency, "urgent");
+  assert.equal(merged.status, "closing_requested");
   // Both pushes survive; their relative order is Automerge's (actor ids), not ours to assert.
   assert.equal(merged.progress.length, 3);
-  assert.deepEqual(merged.progress[0], dubanRecord().progress[0]);
-  const pushed = merged.progress.slice(1).sort((p, q) => p.by.localeCompare(q.by));
-  assert.deepEqual(pushed, [noteA, noteB]);
+  assert.deepEqual(merged.progress[0], plain(castItem(users).progress[0]));
+  const pushed = merged.progress.slice(1).sort((p, q) => p.id.localeCompare(q.id));
+  assert.deepEqual(pushed, plain([progressEntry(noteA), progressEntry(noteB)]));
+  // Nothing was refused, so the server wrote no change of its own: the merge is the two edits.
+  assert.deepEqual(refusedA, []);
+  assert.deepEqual(refusedB, []);
+  assert.equal(handleA.heads().length, 2, "the two offline changes are the heads");
 
   // The merge is on the server too, not only in the two clients.
   await waitSynced(handleA, a.repo);
-  const c = await fx.client(server);
+  const c = await fx.client(server, { user: users.wang });
   const found = await within("C's find", c.repo.find(handleA.url));
   assert.deepEqual(plain(found.doc()), merged);
 });

@@ -7,8 +7,10 @@ import { test } from "node:test";
 import {
   Fixture,
   TEST_TIMEOUT_MS,
-  dubanRecord,
+  castItem,
   plain,
+  progressEntry,
+  str,
   waitAllSynced,
   waitFor,
   waitSynced,
@@ -18,11 +20,12 @@ import {
 test("a document survives a graceful restart (SIGTERM)", { timeout: TEST_TIMEOUT_MS }, async t => {
   const fx = new Fixture(t);
   const first = await fx.startServer();
+  const users = await fx.users();
 
-  const a = await fx.client(first);
-  const handle = a.repo.create(dubanRecord());
+  const a = await fx.client(first, { user: users.li });
+  const handle = a.repo.create(castItem(users, { status: "closing_requested" }));
   handle.change(doc => {
-    doc.status = "已完成";
+    doc.status = str("closed");
   });
   await waitSynced(handle, a.repo);
 
@@ -31,29 +34,34 @@ test("a document survives a graceful restart (SIGTERM)", { timeout: TEST_TIMEOUT
   assert.deepEqual(exit, { code: 0, signal: null }, "a graceful shutdown exits 0");
   await waitFor("client A to see its session end", () => a.disconnects.length > 0);
 
+  // Access tokens die with the process that signed them (no DUYAN_JWT_SECRET here), so the
+  // reader signs in again on the new one.
   const second = await fx.startServer();
   const health = await fetch(`${second.httpUrl}/healthz`);
   assert.equal(health.status, 200);
 
-  const b = await fx.client(second);
+  const b = await fx.client(second, { user: users.wang });
   const found = await within(`find(${handle.url}) after restart`, b.repo.find(handle.url));
-  assert.deepEqual(plain(found.doc()), { ...dubanRecord(), status: "已完成" });
+  assert.deepEqual(plain(found.doc()), plain(castItem(users, { status: "closed" })));
   assert.deepEqual(found.heads(), handle.heads());
 });
 
 test("changes the server acknowledged survive kill -9", { timeout: TEST_TIMEOUT_MS }, async t => {
   const fx = new Fixture(t);
   const first = await fx.startServer();
-  const a = await fx.client(first);
+  const users = await fx.users();
+  const a = await fx.client(first, { user: users.li });
 
   // Several documents, each changed in quick succession, so that a server which acknowledges
   // before its write is durable (batching, debouncing) has something in flight when it dies.
   const handles = [];
   for (let i = 0; i < 5; i++) {
-    const handle = a.repo.create({ ...dubanRecord(), title: `阀井整改 第${i + 1}项` });
+    const handle = a.repo.create(castItem(users, { title: `阀井整改 第${i + 1}项` }));
     for (let round = 1; round <= 3; round++) {
       handle.change(doc => {
-        doc.progress.push({ date: `2024-05-1${round}`, by: "王工", note: `第${round}次复查` });
+        doc.progress.push(
+          progressEntry({ id: `p-${round}`, by: users.li.id, text: `第${round}次复查` }),
+        );
       });
     }
     handles.push(handle);
@@ -68,15 +76,15 @@ test("changes the server acknowledged survive kill -9", { timeout: TEST_TIMEOUT_
   a.close();
 
   const second = await fx.startServer();
-  const b = await fx.client(second);
+  const b = await fx.client(second, { user: users.zhang });
   for (const [i, handle] of handles.entries()) {
     const found = await within(`find(${handle.url}) after kill -9`, b.repo.find(handle.url));
     assert.deepEqual(found.heads(), handle.heads(), `document ${i} lost acknowledged changes`);
     const doc = plain(found.doc());
     assert.equal(doc.title, `阀井整改 第${i + 1}项`);
     assert.deepEqual(
-      doc.progress.map(p => p.note),
-      [dubanRecord().progress[0].note, "第1次复查", "第2次复查", "第3次复查"],
+      doc.progress.map(p => p.text),
+      [castItem(users).progress[0].text.val, "第1次复查", "第2次复查", "第3次复查"],
     );
   }
 });
