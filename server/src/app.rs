@@ -89,7 +89,11 @@ async fn metrics(
     State(state): State<AppState>,
     caller: crate::auth::CurrentUser,
 ) -> Result<impl IntoResponse, crate::api::ApiError> {
-    if !caller.user.roles.contains(&duyan_shared::rules::Role::Admin) {
+    if !caller
+        .user
+        .roles
+        .contains(&duyan_shared::rules::Role::Admin)
+    {
         return Err(crate::api::ApiError::forbidden("metrics are for admins"));
     }
     Ok((

@@ -9,6 +9,8 @@
 //! - [`derived`]: values computed from a record and a clock, never stored: overdue, the traffic
 //!   light, days left, the 24-hour first response, feedback age.
 //! - [`time`]: [`Timestamp`] (integer milliseconds in documents) and the Asia/Shanghai calendar.
+//! - [`web_types`]: the web app's TypeScript (record types, enums, the rules tables), generated
+//!   from the above into `web/src/generated/` by the `gen-web-types` binary.
 //!
 //! Everything here is pure: no clock is read, nothing is stored or sent. That keeps the crate
 //! free of transport and storage (no axum, no sqlx), so the same rules run on the server and,
@@ -22,6 +24,7 @@ pub mod document_id;
 pub mod records;
 pub mod rules;
 pub mod time;
+pub mod web_types;
 
 pub mod samples;
 

@@ -211,10 +211,7 @@ async fn runs_its_own_database_and_reuses_it_on_the_next_start() {
     assert_eq!(status, 401, "metrics are for signed-in admins");
     let token = second.sign_in().await;
     let (status, metrics) = second
-        .get_with(
-            "/metrics",
-            &format!("Authorization: Bearer {token}\r\n"),
-        )
+        .get_with("/metrics", &format!("Authorization: Bearer {token}\r\n"))
         .await;
     assert_eq!(status, 200);
     for name in [
