@@ -112,6 +112,11 @@ impl Hydrate for Timestamp {
         match value.as_ref() {
             ScalarValue::Int(i) | ScalarValue::Timestamp(i) => Self::hydrate_int(*i),
             ScalarValue::Uint(u) => Self::hydrate_uint(*u),
+            // Integral floats, as automerge JS writes some numbers (see `records::codec`).
+            ScalarValue::F64(f) => match crate::records::codec_integral(*f) {
+                Some(millis) => Self::hydrate_int(millis),
+                None => Err(out_of_range(f.to_string())),
+            },
             other => Err(HydrateError::unexpected(
                 "a timestamp in milliseconds since the epoch",
                 format!("{other:?}"),

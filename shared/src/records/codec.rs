@@ -1,9 +1,11 @@
 //! Numbers as the web app writes them.
 //!
-//! Automerge's JavaScript API stores every integral `number` as a signed integer and every other
-//! one as a float, so a width of `1024` arrives as `Int` and a latitude of `31` arrives as `Int`
-//! too. autosurgeon's own impls want `Uint` for unsigned Rust types and `F64` for floats; these
-//! codecs accept what either side writes and always write what JavaScript would.
+//! Automerge's JavaScript API stores an integral `number` assigned to a property as a signed
+//! integer and every other one as a float, so a width of `1024` arrives as `Int` and a latitude
+//! of `31` arrives as `Int` too. But inside an object literal (a new entry pushed onto a list,
+//! `Automerge.from`), automerge JS 3.5 stores `0` as the float `0.0`. autosurgeon's own impls want
+//! `Uint` for unsigned Rust types and `F64` for floats; these codecs accept what either side
+//! writes, integral floats included, and always write what JavaScript would.
 
 use std::borrow::Cow;
 
@@ -28,6 +30,13 @@ fn scalar<'a, D: ReadDoc>(
     }
 }
 
+/// The integer an integral float stands for (`0.0` from automerge JS), if it is one exactly.
+pub(crate) fn integral(value: f64) -> Option<i64> {
+    // 2^53: beyond it floats skip integers, so the value may not be what was meant.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    (value.is_finite() && value.fract() == 0.0 && value.abs() <= EXACT).then(|| value as i64)
+}
+
 /// Unsigned integers stored as Automerge `Int`, hydrated from `Int` or `Uint` when in range.
 pub(crate) mod int {
     use super::*;
@@ -50,6 +59,7 @@ pub(crate) mod int {
         let wide = match value.as_ref() {
             ScalarValue::Int(i) => Some(*i),
             ScalarValue::Uint(u) => i64::try_from(*u).ok(),
+            ScalarValue::F64(f) => integral(*f),
             _ => None,
         };
         wide.and_then(|i| T::try_from(i).ok())
@@ -119,5 +129,12 @@ impl Hydrate for Percent {
 
     fn hydrate_uint(value: u64) -> Result<Self, HydrateError> {
         Self::from_wide(i64::try_from(value).unwrap_or(i64::MAX))
+    }
+
+    fn hydrate_f64(value: f64) -> Result<Self, HydrateError> {
+        integral(value).map_or_else(
+            || Err(HydrateError::unexpected("a percentage from 0 to 100", value.to_string())),
+            Self::from_wide,
+        )
     }
 }

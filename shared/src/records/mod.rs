@@ -30,6 +30,7 @@ use automerge::{AutoCommit, AutomergeError, LoadOptions, ROOT, ScalarValue, Text
 use autosurgeon::{Doc, ReadDoc, ReconcileError};
 
 pub use codec::Percent;
+pub(crate) use codec::integral as codec_integral;
 pub use common::{Geo, Instruction, PhotoRef};
 pub use duban::{
     DubanItem, Evaluation, ExtensionDecision, ExtensionRequest, ExtensionVerdict, FeedbackCycle,

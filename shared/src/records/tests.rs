@@ -242,3 +242,24 @@ fn documents_counting_text_otherwise_are_refused_before_writing() {
     assert!(matches!(err, WriteError::TextEncoding(_)), "{err:?}");
     assert!(doc.get_heads().is_empty());
 }
+
+/// automerge JS 3.5 writes `0` inside a new object as the float `0.0`; such integral floats
+/// read as the integers they are, and fractional ones are still refused.
+#[test]
+fn integral_floats_read_as_integers() {
+    let mut item = crate::samples::duban_item();
+    item.progress.truncate(1);
+    let mut doc = new_document();
+    Record::from(item).write_to(&mut doc).unwrap();
+    let (_, list) = doc.get(automerge::ROOT, "progress").unwrap().unwrap();
+    let (_, entry) = doc.get(&list, 0).unwrap().unwrap();
+    doc.put(&entry, "percent", 0.0_f64).unwrap();
+    doc.put(&entry, "at", 1_762_131_600_000.0_f64).unwrap();
+    let Record::Duban(read) = Record::from_doc(&doc).unwrap() else {
+        panic!("not a duban item");
+    };
+    assert_eq!(read.progress[0].percent, super::Percent::new(0));
+    assert_eq!(read.progress[0].at.millis(), 1_762_131_600_000);
+    doc.put(&entry, "percent", 0.5_f64).unwrap();
+    assert!(Record::from_doc(&doc).is_err());
+}
