@@ -34,7 +34,7 @@ fn scalar<'a, D: ReadDoc>(
 pub(crate) fn integral(value: f64) -> Option<i64> {
     // 2^53: beyond it floats skip integers, so the value may not be what was meant.
     const EXACT: f64 = 9_007_199_254_740_992.0;
-    (value.is_finite() && value.fract() == 0.0 && value.abs() <= EXACT).then(|| value as i64)
+    (value.is_finite() && value.fract() == 0.0 && value.abs() <= EXACT).then_some(value as i64)
 }
 
 /// Unsigned integers stored as Automerge `Int`, hydrated from `Int` or `Uint` when in range.
