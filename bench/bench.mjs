@@ -155,4 +155,14 @@ for (const name of wanted) {
 meta.totalMs = performance.now() - started
 save()
 process.stdout.write(`\n${textTable(results)}\n\nresults: ${path.relative(process.cwd(), runDir)}/results.json\n`)
+// duyan puts back changes its rules refuse, with a change of its own; the workload is meant
+// to hold none (valid records, allowed edits), so any refusal voids the run.
+const refused = Object.entries(results).filter(([, byServer]) => byServer.duyan?.serverLog?.refused)
+if (refused.length) {
+  process.stderr.write(
+    `\nbench: FAILED: duyan refused changes of the workload in ${refused.map(([name]) => name).join(", ")} ` +
+      `(its logs say "restored fields the user may not change"); see the server logs in ${path.relative(process.cwd(), runDir)}/\n`,
+  )
+  cleanupAndExit(1)
+}
 cleanupAndExit(0)

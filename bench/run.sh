@@ -31,7 +31,7 @@ if [[ $wants_duyan == 1 ]]; then
     exit 1
   fi
   if [[ -z "${DUYAN_BIN:-}" && -z "${BENCH_NO_BUILD:-}" ]]; then
-    (cd "$repo_dir" && cargo build --release -p duyan)
+    (cd "$repo_dir" && SQLX_OFFLINE=true cargo build --release -p duyan)
   fi
 fi
 

@@ -2,15 +2,20 @@
 // Several of these run at once so the client side is not one event loop.
 //
 // Commands (each answered with { id, ok, ...result }):
-//   create     { clients: [{ name, seeds }] }       offline repos, one record per seed
+//   create     { clients: [{ name, seeds }], author }  offline repos, one record per seed,
+//              created by user id `author`
 //   connect    { url, deadline }                    connect all; wait until every record is acked
 //   fetch      { url, docs: [{ url, heads }], deadline, chunk }  a fresh client loads every
 //              doc, `chunk` at a time (default: all at once)
-//   edit       { url, edits, warmup, gapMs, perEditMs, deadline }  edit latency between two clients
+//   edit       { url, author, edits, warmup, gapMs, perEditMs, deadline }  edit latency between
+//              two clients, each edit a progress entry by `author`
 //   disconnect {}                                   close every connection this process holds
+//
+// `url` is the server's WebSocket URL with the access token as `?token=` (the reference
+// server ignores it); the driver hands out a fresh one for every command that connects.
 
 import { Client, byDeadline, now, sameHeads } from "./clients.mjs"
-import { dubanRecord, personName, progressEntry, rng } from "./records.mjs"
+import { dubanRecord, progressEntry, rng } from "./records.mjs"
 
 const clients = []
 const errors = { count: 0, samples: [] }
@@ -25,11 +30,11 @@ process.on("unhandledRejection", noteError)
 process.on("disconnect", () => process.exit(1))
 
 const commands = {
-  async create({ clients: specs }) {
+  async create({ clients: specs, author }) {
     const docs = []
     for (const spec of specs) {
       const client = new Client(spec.name)
-      client.handles = spec.seeds.map(seed => client.repo.create(dubanRecord(seed)))
+      client.handles = spec.seeds.map(seed => client.repo.create(dubanRecord(seed, author)))
       for (const h of client.handles) docs.push({ url: h.url, heads: h.heads(), client: spec.name })
       clients.push(client)
     }
@@ -98,7 +103,7 @@ const commands = {
     return { connected: true, startedAt, lastAt, settledAt, ...tally, failures, ...client.stats() }
   },
 
-  async edit({ url, edits, warmup, gapMs, perEditMs, deadline }) {
+  async edit({ url, author, edits, warmup, gapMs, perEditMs, deadline }) {
     const a = new Client("editor-a")
     const b = new Client("editor-b")
     clients.push(a, b)
@@ -107,7 +112,7 @@ const commands = {
     if (!(await a.whenConnected(deadline)) || !(await b.whenConnected(deadline))) {
       return { connected: false, latencies: [], timeouts: edits }
     }
-    const handleA = a.repo.create(dubanRecord(7_000_001))
+    const handleA = a.repo.create(dubanRecord(7_000_001, author))
     if ((await a.whenAcked(handleA, deadline)) === undefined) {
       return { connected: true, seeded: false, latencies: [], timeouts: edits, a: a.stats() }
     }
@@ -115,7 +120,6 @@ const commands = {
     if (!handleB) return { connected: true, seeded: true, found: false, latencies: [], timeouts: edits }
 
     const rand = rng(99)
-    const by = personName(rand)
     const latencies = []
     let timeouts = 0
     for (let seq = 0; seq < warmup + edits && now() < deadline; seq++) {
@@ -127,13 +131,15 @@ const commands = {
           handleB.off("change", onChange)
           resolve(at)
         }
+        // Entry ids are ImmutableStrings in the document.
         const onChange = ({ doc }) => {
-          if (doc.progress?.at(-1)?.id === id) finish(now())
+          if (String(doc.progress?.at(-1)?.id) === id) finish(now())
         }
         handleB.on("change", onChange)
       })
-      const entry = progressEntry(rand, seq, by)
-      entry.id = id
+      // An allowed change for a supervisor: appending a progress entry of their own.
+      // Percent from 1 to 99: a literal 0 would be stored as a float (see records.mjs).
+      const entry = progressEntry(rand, id, author, { percent: 1 + (seq % 99) })
       const t0 = now()
       handleA.change(d => {
         d.progress.push(entry)

@@ -1,6 +1,23 @@
-// Workload records shaped like a 督办事项 (supervised matter): the document type duyan's
-// clients write. Text is assembled from phrase pools with a seeded PRNG, so every record
-// differs but a run is reproducible, and nothing is fetched from the network.
+// Workload records: valid 督办事项 (supervised matters) in the exact shape duyan reads
+// (shared/src/records: `type = "duban"`, `schema_version = 1`, the fields of `DubanItem`).
+// Text is assembled from phrase pools with a seeded PRNG, so every record differs but a run is
+// reproducible, and nothing is fetched from the network.
+//
+// Shape rules (shared/src/records/mod.rs): short strings (title, enums, ids, entry texts) are
+// Automerge scalar strings, written as `ImmutableString`, because automerge JS 3 stores a plain
+// JS string as collaborative text, which duyan does not read where a string is expected. Only
+// `detail` is text. Instants are integer milliseconds since the epoch. Optional fields without
+// a value are left out. People and units are referred to by id.
+//
+// Beware of zero: automerge JS 3.5 stores the integer 0 inside an object literal (in
+// `Automerge.from`, or an entry pushed onto a list) as a float, which duyan refuses where an
+// integer is expected (`percent`), and wraps `new Int(0)` there as a map. Only assignment of a
+// bare 0 to a property in a change stores an integer. So no number written here is 0.
+
+import { ImmutableString } from "@automerge/automerge"
+
+/** A scalar (non-collaborative) Automerge string. */
+const str = value => new ImmutableString(value)
 
 /** mulberry32: a tiny seeded PRNG, good enough to vary benchmark text. */
 export function rng(seed) {
@@ -18,10 +35,15 @@ const pick = (rand, list) => list[Math.floor(rand() * list.length)]
 const int = (rand, lo, hi) => lo + Math.floor(rand() * (hi - lo + 1))
 
 const DISTRICTS = ["城东区", "城西区", "高新区", "经开区", "滨江新区", "北湖区", "南山县", "临港片区", "老城片区", "青石镇"]
+// Units as records name them (by id) and as the text names them. The bench does not create
+// them in duyan's directory: nothing checks that a unit id exists, and the bench user is a
+// supervisor, who reads every record whatever its units.
 const UNITS = [
-  "市住房和城乡建设局", "市生态环境局", "市交通运输局", "市农业农村局", "市教育局", "市卫生健康委员会",
-  "市水务局", "市应急管理局", "市市场监督管理局", "市自然资源和规划局", "市发展和改革委员会",
-  "市人力资源和社会保障局", "市城市管理局", "市商务局", "市民政局", "市文化广电旅游局",
+  ["housing", "市住房和城乡建设局"], ["ecology", "市生态环境局"], ["transport", "市交通运输局"],
+  ["agriculture", "市农业农村局"], ["education", "市教育局"], ["health", "市卫生健康委员会"],
+  ["water", "市水务局"], ["emergency", "市应急管理局"], ["market", "市市场监督管理局"],
+  ["planning", "市自然资源和规划局"], ["development", "市发展和改革委员会"], ["hr", "市人力资源和社会保障局"],
+  ["city", "市城市管理局"], ["commerce", "市商务局"], ["civil", "市民政局"], ["culture", "市文化广电旅游局"],
 ]
 const SUBJECTS = [
   "老旧小区改造", "黑臭水体整治", "农村人居环境整治", "中小学学位扩容", "背街小巷提升",
@@ -36,10 +58,13 @@ const GIVEN = [
   "秀英", "桂英", "建国", "志强", "红梅", "玉兰", "文斌", "海燕", "晓东", "春梅", "鹏飞", "宇航", "思远", "子涵", "雨欣",
   "国栋", "丽娟", "建华", "永刚", "淑珍",
 ]
+// Where a matter comes from: the phrase in the text and the `source` value it stands for.
 const SOURCES = [
-  "市委常委会议定事项", "市政府常务会议议定事项", "人大代表建议", "政协委员提案", "市长信箱群众来信",
-  "“12345”热线集中反映问题", "上级巡视反馈问题", "领导批示件",
+  ["市委常委会议定事项", "meeting_decision"], ["市政府常务会议议定事项", "meeting_decision"],
+  ["人大代表建议", "superior"], ["政协委员提案", "superior"], ["市长信箱群众来信", "public_report"],
+  ["“12345”热线集中反映问题", "public_report"], ["上级巡视反馈问题", "superior"], ["领导批示件", "leader_instruction"],
 ]
+const CATEGORIES = ["城市建设", "生态环境", "民生保障", "安全生产", "营商环境", "乡村振兴"]
 const OPENERS = [
   "已召开专题推进会", "牵头单位组织相关部门现场踏勘", "分管领导带队实地督导", "已完成前期摸底调查",
   "会同属地街道逐户走访", "召开联席会议研究解决", "已形成工作方案并报市政府审定", "组织第三方机构开展评估",
@@ -96,46 +121,80 @@ export function progressText(rand) {
   return text.length > 120 ? text.slice(0, 119) + "。" : text
 }
 
-const iso = ms => new Date(ms).toISOString()
+const DAY_MS = 86_400_000
+const SHANGHAI_OFFSET_MS = 8 * 3_600_000
 
-/** A 督办事项 with 20 progress entries. `seed` makes it reproducible; ids stay unique per seed. */
-export function dubanRecord(seed) {
+/** A deadline given as a day: 23:59 of the day `ms` falls on in Asia/Shanghai (UTC+8, no DST). */
+function endOfShanghaiDay(ms) {
+  const dayStart = Math.floor((ms + SHANGHAI_OFFSET_MS) / DAY_MS) * DAY_MS - SHANGHAI_OFFSET_MS
+  return dayStart + DAY_MS - 60_000
+}
+
+/**
+ * A 督办事项 in progress, created by user `author` (a user id: `created_by`, the supervisor
+ * and the author of its 20 progress entries). `seed` makes it reproducible; ids stay unique per
+ * seed.
+ */
+export function dubanRecord(seed, author) {
+  if (typeof author !== "string" || !author) throw new Error("dubanRecord needs the author's user id")
   const rand = rng(seed)
   const district = pick(rand, DISTRICTS)
   const subject = pick(rand, SUBJECTS)
-  const lead = pick(rand, UNITS)
+  const [leadId, leadName] = pick(rand, UNITS)
+  const coUnits = [...new Set(Array.from({ length: int(rand, 0, 2) }, () => pick(rand, UNITS)[0]))].filter(
+    id => id !== leadId,
+  )
+  const [sourceText, source] = pick(rand, SOURCES)
   const start = Date.UTC(2025, int(rand, 0, 5), int(rand, 1, 28), int(rand, 0, 9))
-  const handlers = Array.from({ length: int(rand, 2, 4) }, () => personName(rand))
   const progress = []
   let at = start
   let percent = 0
   for (let i = 0; i < 20; i++) {
-    at += int(rand, 1, 6) * 86_400_000 + int(rand, 0, 36_000_000)
+    at += int(rand, 1, 6) * DAY_MS + int(rand, 0, 36_000_000)
     percent = Math.min(95, percent + int(rand, 1, 8))
-    progress.push({
-      id: `p-${seed.toString(36)}-${i}`,
-      at: iso(at),
-      by: pick(rand, handlers),
-      text: progressText(rand),
-      percent,
-    })
+    progress.push(progressEntry(rand, `p-${seed.toString(36)}-${i}`, author, { at, percent }))
   }
+  const ask = pick(rand, ASKS)
   return {
-    type: "duban",
+    type: str("duban"),
     schema_version: 1,
-    title: `关于${pick(rand, ASKS)}${district}${subject}工作的督办事项`,
+    title: str(`关于${ask}${district}${subject}工作的督办事项`),
     detail:
-      `根据${pick(rand, SOURCES)}，请${lead}牵头，会同${district}人民政府${pick(rand, ASKS)}${subject}工作，` +
+      `根据${sourceText}，请${leadName}牵头，会同${district}人民政府${pick(rand, ASKS)}${subject}工作，` +
       `${fill(rand, pick(rand, MIDDLES))}，并于每月25日前报送工作进展。${personName(rand)}同志对此作出批示，要求压实责任、限时办结。`,
-    lead_unit: lead,
-    handlers,
-    deadline: iso(start + int(rand, 120, 240) * 86_400_000).slice(0, 10),
-    status: "in_progress",
+    source: str(source),
+    level: str(pick(rand, ["company", "office", "special"])),
+    category: str(pick(rand, CATEGORIES)),
+    urgency: str(rand() < 0.2 ? "urgent" : "normal"),
+    is_major: rand() < 0.1,
+    lead_unit: str(leadId),
+    co_units: coUnits.map(str),
+    handlers: [],
+    supervisors: [str(author)],
+    created_by: str(author),
+    created_at: start,
+    assigned_at: start + int(rand, 1, 48) * 3_600_000,
+    deadline: endOfShanghaiDay(start + int(rand, 120, 240) * DAY_MS),
+    feedback_cycle: str("monthly"),
+    milestones: [],
+    status: str("in_progress"),
     progress,
+    urges: [],
+    extension_requests: [],
+    reviews: [],
+    instructions: [],
+    site_checks: [],
   }
 }
 
-/** A fresh progress entry for edit scenarios. */
-export function progressEntry(rand, seq, by) {
-  return { id: `e-${seq}`, at: new Date().toISOString(), by, text: progressText(rand), percent: Math.min(99, seq % 100) }
+/**
+ * A 反馈 / 进展 entry (`Progress`): `id`, `at` (ms), `by` (a user id), `percent`, `text`, no
+ * photos. The edit scenario appends these; a supervisor may append progress.
+ */
+export function progressEntry(rand, id, by, { at = Date.now(), percent } = {}) {
+  if (percent === 0) throw new Error("percent 0 would be stored as a float (see the top of records.mjs)")
+  const entry = { id: str(id), at, by: str(by), text: str(progressText(rand)), photos: [] }
+  // Optional: absent rather than undefined, which Automerge refuses.
+  if (percent !== undefined) entry.percent = percent
+  return entry
 }

@@ -180,7 +180,7 @@ export function rows(results) {
       add("(d) bounded memory", `RSS ${d.lateAfterMs / 1000} s after (informational)`, "n/a", mib(d.lateRssKiB),
         null, "—", null)
     }
-    add("(d) bounded memory", "failures", "n/a", failures(d.fetch ?? d), null, "none", null)
+    add("(d) bounded memory", "failures", "n/a", failures(d.error ? d : d.fetch ?? d), null, "none", null)
   }
   return out
 }

@@ -3,6 +3,7 @@
 // has a deadline, so a stuck server yields a failure count, not a hung bench.
 
 import path from "node:path"
+import { ADMIN, BENCH_USER, Session, addBenchUser, referenceIdentity, withToken } from "./auth.mjs"
 import { now } from "./clients.mjs"
 import { WorkerPool } from "./pool.mjs"
 import {
@@ -11,6 +12,7 @@ import {
   readCpuSeconds,
   readMemory,
   readPostgresCpuSeconds,
+  reviewDuyanLog,
   startServer,
 } from "./servers.mjs"
 
@@ -34,36 +36,89 @@ function workerFailures(replies) {
 }
 
 /**
- * Runs `body(server, storage)` against a fresh server of `ctx.kind`; always stops the server
- * and removes its storage. `restart()` on the handed object restarts on the same storage.
+ * Signs in on a fresh duyan database: a setup start of the server creates `admin` (first
+ * start), `duyan user add` creates the supervisor `bench`, both sign in, and the setup process
+ * is stopped. The measured process is started afterwards, so password hashing (Argon2id, about
+ * 19 MiB a hash) shows in neither its CPU nor its memory figures; the tokens stay valid
+ * because every process of the run signs with the same secret.
+ */
+async function signInDuyan(ctx, storage, logPath) {
+  const setup = await startServer({ kind: "duyan", storage, logPath, duyanBin: ctx.duyanBin, label: "setup: users, sign-in" })
+  try {
+    const userId = await addBenchUser(ctx.duyanBin, storage.url)
+    const bench = await Session.signIn(setup.httpUrl, BENCH_USER)
+    const admin = await Session.signIn(setup.httpUrl, ADMIN)
+    if (bench.userId !== userId || !bench.roles.includes("supervisor")) {
+      throw new Error(`signed in as ${bench.userId} (${bench.roles}), expected the supervisor ${userId}`)
+    }
+    return { bench, admin }
+  } finally {
+    await setup.stop()
+  }
+}
+
+/**
+ * Runs `body(live, storage)` against a fresh server of `ctx.kind`; always stops the server
+ * and removes its storage. On the handed object: `server`, `restart()` (same storage),
+ * `author` (the user id records are created by), `url()` (the WebSocket URL with a fresh
+ * access token, for each set of connections) and `adminToken()` (duyan's /metrics).
+ *
+ * For duyan, the server log is then checked for refused changes: the workload consists of
+ * valid records and allowed edits only, so any means the figures measured something else, and
+ * the scenario is marked failed.
  */
 async function withServer(ctx, label, body) {
   const storage = await freshStorage(ctx.kind, `${ctx.storagePrefix}_${label}`)
   const logPath = path.join(ctx.runDir, `${ctx.kind}-${label}.server.log`)
   const start = () => startServer({ kind: ctx.kind, storage, logPath, duyanBin: ctx.duyanBin })
-  const live = { server: await start() }
-  live.restart = async () => {
-    const stopped = await live.server.stop()
-    live.server = await start()
-    return stopped
-  }
+  let live
+  let result
   try {
-    return await body(live, storage)
+    const sessions = ctx.kind === "duyan" ? await signInDuyan(ctx, storage, logPath) : null
+    const identity = sessions
+      ? { userId: sessions.bench.userId, token: () => sessions.bench.token(live.server.httpUrl) }
+      : referenceIdentity()
+    live = { server: await start(), author: identity.userId }
+    live.url = async () => withToken(live.server.wsUrl, await identity.token())
+    live.adminToken = async () => sessions?.admin.token(live.server.httpUrl)
+    live.restart = async () => {
+      const stopped = await live.server.stop()
+      live.server = await start()
+      return stopped
+    }
+    result = await body(live, storage)
   } finally {
-    if (live.server.exitStatus && !live.stopping) {
+    if (live?.server.exitStatus && !live.stopping) {
       ctx.note(`${ctx.kind} ${label}: server had exited on its own: ${JSON.stringify(live.server.exitStatus)}`)
     }
-    live.stopping = true
-    await live.server.stop()
+    if (live) {
+      live.stopping = true
+      await live.server.stop()
+    }
     await storage.drop().catch(err => ctx.note(`dropping ${ctx.kind} storage failed: ${err.message}`))
   }
+  if (ctx.kind === "duyan") {
+    const log = reviewDuyanLog(logPath)
+    result.serverLog = log
+    if (log.refused) {
+      result.error =
+        `duyan refused ${log.refused} changes (${log.restored} restored, ${log.foreignActor} foreign actor, ` +
+        `${log.restoreFailed} failed restores; see ${path.basename(logPath)}): the workload was not all ` +
+        "valid records and allowed edits, so these figures are void"
+    }
+    if (log.tokenExpired || log.signedOut) {
+      ctx.note(`duyan ${label}: ${log.tokenExpired} sessions closed for an expired token, ${log.signedOut} for sign-out`)
+    }
+  }
+  return result
 }
 
 /** Creates records offline in `workers` processes, connects them all at once, waits for acks. */
-async function burst(ctx, url, { workers, clients, docsPerClient, seedBase, deadline }) {
+async function burst(ctx, url, { workers, clients, docsPerClient, seedBase, author, deadline }) {
   const pool = await WorkerPool.start(workers, path.join(ctx.runDir, `${ctx.kind}-clients.log`))
   try {
     const created = await pool.all("create", w => ({
+      author,
       clients: Array.from({ length: Math.ceil((clients - w) / workers) }, (_, k) => {
         const c = w + k * workers
         return { name: `c${c}`, seeds: Array.from({ length: docsPerClient }, (_, j) => seedBase + c * docsPerClient + j) }
@@ -108,18 +163,20 @@ async function burst(ctx, url, { workers, clients, docsPerClient, seedBase, dead
  * small clients in fresh worker processes, so no client is busy long enough to miss a ping.
  * Returns the records the server acknowledged.
  */
-async function seed(ctx, url, { count, perRound, workers, clientsPerRound, seedBase, deadline }) {
+async function seed(ctx, live, { count, perRound, workers, clientsPerRound, seedBase, deadline }) {
   const t0 = now()
   const docs = []
   const rounds = []
   for (let done = 0; done < count && now() < deadline; done += perRound) {
     const size = Math.min(perRound, count - done)
     const clients = Math.min(clientsPerRound, size)
-    const round = await burst(ctx, url, {
+    // A fresh URL (token) for every round's connections.
+    const round = await burst(ctx, await live.url(), {
       workers: Math.min(workers, clients),
       clients,
       docsPerClient: Math.ceil(size / clients),
       seedBase: seedBase + done,
+      author: live.author,
       deadline,
     })
     docs.push(...round.ackedDocs)
@@ -194,8 +251,9 @@ export async function reconnectBurst(ctx, cfg) {
         db0 = readPostgresCpuSeconds()
       },
     }
+    const url = await live.url()
     const deadline = now() + cfg.boundMs
-    const { docs, result } = await burst(burstCtx, server.wsUrl, { ...cfg, seedBase: 1_000_000, deadline })
+    const { docs, result } = await burst(burstCtx, url, { ...cfg, seedBase: 1_000_000, author: live.author, deadline })
     const mem = readMemory(server.pid)
     result.serverCpuS = readCpuSeconds(server.pid) - cpu0
     result.dbCpuS = ctx.kind === "duyan" ? readPostgresCpuSeconds() - db0 : null
@@ -205,7 +263,7 @@ export async function reconnectBurst(ctx, cfg) {
     sampler.stop()
     // Not timed: a fresh client per worker reads every record back, checking its heads,
     // a few at a time so that no reader is too busy to answer pings.
-    const verify = await fetchAll(ctx, server.wsUrl, docs, {
+    const verify = await fetchAll(ctx, await live.url(), docs, {
       workers: cfg.workers,
       chunk: 25,
       deadline: now() + cfg.verifyMs,
@@ -220,7 +278,8 @@ export async function editPropagation(ctx, cfg) {
   return withServer(ctx, "edits", async live => {
     const pool = await WorkerPool.start(1, path.join(ctx.runDir, `${ctx.kind}-clients.log`))
     try {
-      const [reply] = await pool.all("edit", () => ({ ...cfg, url: live.server.wsUrl, deadline: now() + cfg.boundMs }))
+      const url = await live.url()
+      const [reply] = await pool.all("edit", () => ({ ...cfg, url, author: live.author, deadline: now() + cfg.boundMs }))
       const lat = [...(reply.latencies ?? [])].sort((a, b) => a - b)
       return {
         edits: cfg.edits,
@@ -247,14 +306,15 @@ export async function editPropagation(ctx, cfg) {
  */
 export async function coldLoad(ctx, cfg) {
   return withServer(ctx, "cold", async live => {
-    const seeded = await seed(ctx, live.server.wsUrl, { ...cfg.seed, seedBase: 2_000_000, deadline: now() + cfg.seedMs })
+    const seeded = await seed(ctx, live, { ...cfg.seed, seedBase: 2_000_000, deadline: now() + cfg.seedMs })
     const runs = []
     for (let i = 0; i < cfg.repeats; i++) {
       const stop = await live.restart()
+      const url = await live.url()
       const sampler = new RssSampler(live.server.pid)
       const cpu0 = readCpuSeconds(live.server.pid)
       const db0 = readPostgresCpuSeconds()
-      const { result } = await fetchAll(ctx, live.server.wsUrl, seeded.docs, { deadline: now() + cfg.loadMs })
+      const { result } = await fetchAll(ctx, url, seeded.docs, { deadline: now() + cfg.loadMs })
       sampler.stop()
       runs.push({
         ...result,
@@ -276,11 +336,16 @@ export async function coldLoad(ctx, cfg) {
 
 /**
  * duyan's own gauges from /metrics (documents in memory, open sessions), for explaining RSS
- * figures. Not part of the contract: null when absent.
+ * figures. /metrics is for admins: `token` is admin's access token. Not part of the contract:
+ * null when absent.
  */
-async function serverGauges(server) {
+async function serverGauges(server, token) {
   try {
-    const res = await fetch(`${server.httpUrl}/metrics`, { signal: AbortSignal.timeout(2_000) })
+    const res = await fetch(`${server.httpUrl}/metrics`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(2_000),
+    })
+    if (res.status !== 200) return null
     const text = await res.text()
     const gauge = name => {
       const m = text.match(new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+([0-9.e+-]+)\\s*$`, "m"))
@@ -295,7 +360,7 @@ async function serverGauges(server) {
 /** (d) duyan only: RSS before and after one client reads 10,000 documents and leaves. */
 export async function boundedMemory(ctx, cfg) {
   return withServer(ctx, "memory", async live => {
-    const seeded = await seed(ctx, live.server.wsUrl, { ...cfg.seed, seedBase: 3_000_000, deadline: now() + cfg.seedMs })
+    const seeded = await seed(ctx, live, { ...cfg.seed, seedBase: 3_000_000, deadline: now() + cfg.seedMs })
     const { docs, summary } = seeded
     if (docs.length < cfg.seed.count) {
       return { seed: summary, error: `only ${docs.length} of ${cfg.seed.count} records were stored while seeding` }
@@ -303,20 +368,23 @@ export async function boundedMemory(ctx, cfg) {
 
     const stopped = await live.restart()
     const pid = live.server.pid
-    const warm = await fetchAll(ctx, live.server.wsUrl, docs.slice(0, 1), { deadline: now() + 30_000 })
+    // Tokens for the whole measurement, taken before it (each has 10 minutes or more left).
+    const url = await live.url()
+    const adminToken = await live.adminToken()
+    const warm = await fetchAll(ctx, url, docs.slice(0, 1), { deadline: now() + 30_000 })
     await sleep(cfg.idleWaitMs)
     const before = readMemory(pid)
-    const gaugesBefore = await serverGauges(live.server)
+    const gaugesBefore = await serverGauges(live.server, adminToken)
     const sampler = new RssSampler(pid)
     sampler.mark()
-    const fetched = await fetchAll(ctx, live.server.wsUrl, docs, {
+    const fetched = await fetchAll(ctx, url, docs, {
       workers: cfg.fetchWorkers,
       chunk: cfg.fetchChunk,
       deadline: now() + cfg.fetchMs,
       keepConnected: true,
     })
     const loadedRss = readMemory(pid)
-    const gaugesLoaded = await serverGauges(live.server)
+    const gaugesLoaded = await serverGauges(live.server, adminToken)
     await fetched.pool.all("disconnect", () => ({}), 30_000)
     await fetched.pool.close()
     const leftAt = now()
@@ -326,14 +394,14 @@ export async function boundedMemory(ctx, cfg) {
       trace.push({ afterMs: Math.round(now() - leftAt), rssKiB: readMemory(pid)?.rssKiB ?? null })
     }
     const after = readMemory(pid)
-    const gaugesAfter = await serverGauges(live.server)
+    const gaugesAfter = await serverGauges(live.server, adminToken)
     // Informational only: whether memory still comes back later than the measured point.
     while (now() - leftAt < cfg.lateMs) {
       await sleep(1_000)
       trace.push({ afterMs: Math.round(now() - leftAt), rssKiB: readMemory(pid)?.rssKiB ?? null })
     }
     const late = readMemory(pid)
-    const gaugesLate = await serverGauges(live.server)
+    const gaugesLate = await serverGauges(live.server, adminToken)
     sampler.stop()
     return {
       seed: summary,

@@ -6,6 +6,7 @@ import fs from "node:fs"
 import path from "node:path"
 import { promisify } from "node:util"
 import { fileURLToPath } from "node:url"
+import { ADMIN, JWT_SECRET } from "./auth.mjs"
 
 const run = promisify(execFile)
 const benchDir = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
@@ -137,11 +138,16 @@ export class RssSampler {
 
 /**
  * Starts one server and waits until it serves. Returns { kind, pid, wsUrl, startMs, stop }.
- * stdout and stderr go to `logPath` (appended, so restarts share one file).
+ * stdout and stderr go to `logPath` (appended, so restarts share one file). `label` marks the
+ * start in the log.
+ *
+ * duyan gets `DUYAN_ADMIN_PASSWORD` (its first start on a fresh database creates `admin`), the
+ * run's `DUYAN_JWT_SECRET` (tokens stay valid across restarts) and `RUST_LOG=info`, its default,
+ * set explicitly because the bench reads refused changes from its info lines.
  */
-export async function startServer({ kind, storage, logPath, duyanBin, readyTimeoutMs = 60_000 }) {
+export async function startServer({ kind, storage, logPath, duyanBin, label = "", readyTimeoutMs = 60_000 }) {
   const log = fs.openSync(logPath, "a")
-  fs.writeSync(log, `\n=== ${new Date().toISOString()} start ${kind}\n`)
+  fs.writeSync(log, `\n=== ${new Date().toISOString()} start ${kind}${label ? ` (${label})` : ""}\n`)
   const started = performance.now()
   const child =
     kind === "reference"
@@ -152,7 +158,17 @@ export async function startServer({ kind, storage, logPath, duyanBin, readyTimeo
           duyanBin,
           ["serve", "--listen", "127.0.0.1:0", "--database-url", storage.url, "--doc-idle-timeout", "2s"],
           // From the repository root, where its relative defaults (web/dist, data) point.
-          { stdio: ["ignore", "pipe", log], cwd: path.dirname(benchDir) },
+          {
+            stdio: ["ignore", "pipe", log],
+            cwd: path.dirname(benchDir),
+            env: {
+              ...process.env,
+              DUYAN_ADMIN_PASSWORD: ADMIN.password,
+              DUYAN_JWT_SECRET: JWT_SECRET,
+              RUST_LOG: "info",
+              NO_COLOR: "1",
+            },
+          },
         )
   liveServers.add(child)
   const exited = new Promise(resolve =>
@@ -188,6 +204,7 @@ export async function startServer({ kind, storage, logPath, duyanBin, readyTimeo
     throw err
   }
   server.httpUrl = httpUrl
+  // Without the token: clients get `withToken(wsUrl, token)` (see scenarios.mjs).
   server.wsUrl = kind === "reference" ? httpUrl.replace("http:", "ws:") + "/" : httpUrl.replace("http:", "ws:") + "/sync"
   server.startMs = performance.now() - started
   server.stop = (graceMs = 30_000) => stopServer(server, graceMs)
@@ -218,4 +235,35 @@ async function stopServer(server, graceMs) {
   const status = await server.exited
   clearTimeout(timer)
   return { graceful: status.signal === null && status.code === 0, ms: performance.now() - t0, ...status }
+}
+
+/** What a duyan server log says about refused changes and closed sessions. */
+const LOG_SIGNS = {
+  // The server put back part of a client's change (sync/doc.rs): the workload was not valid.
+  restored: /restored fields the user may not change/,
+  foreignActor: /refused changes made with another user's actor id/,
+  restoreFailed: /could not restore refused fields/,
+  // A connection outlived its access token (the bench should hand out fresh ones).
+  tokenExpired: /closing session: access token expired/,
+  signedOut: /closing session: signed out or disabled/,
+}
+
+/**
+ * Counts the lines of a duyan log that mean changes were refused (`restored`, `foreignActor`,
+ * `restoreFailed`: the bench's records or edits were not accepted as they are) or sessions
+ * were cut by sign-in (`tokenExpired`, `signedOut`), with up to 3 sample lines of each.
+ */
+export function reviewDuyanLog(logPath) {
+  const text = fs.existsSync(logPath) ? fs.readFileSync(logPath, "utf8") : ""
+  const review = { refused: 0, samples: [] }
+  for (const key of Object.keys(LOG_SIGNS)) review[key] = 0
+  for (const line of text.split("\n")) {
+    for (const [key, sign] of Object.entries(LOG_SIGNS)) {
+      if (!sign.test(line)) continue
+      review[key] += 1
+      if (review.samples.filter(s => s.key === key).length < 3) review.samples.push({ key, line: line.slice(0, 400) })
+    }
+  }
+  review.refused = review.restored + review.foreignActor + review.restoreFailed
+  return review
 }
