@@ -1,9 +1,13 @@
-//! Per-record endpoints: the history of a document (痕迹管理) and actor registration.
+//! Per-record endpoints: one record with its conflicts, its history (痕迹管理), and actor
+//! registration.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use automerge::{ActorId, Automerge, Change, Patch, PatchAction, Prop};
+use automerge::{
+    ActorId, Automerge, Change, ObjType, Patch, PatchAction, Prop, ROOT, ReadDoc, ScalarValue,
+    Value,
+};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -23,8 +27,163 @@ const MAX_CHANGES: usize = 5_000;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/records/{id}", get(record))
         .route("/records/{id}/history", get(history))
         .route("/actors/{actor}", put(register_actor))
+}
+
+/// Loads a stored document the caller may read; 404 otherwise, as for one that does not exist.
+async fn readable(
+    state: &AppState,
+    caller: &CurrentUser,
+    id: &str,
+) -> Result<(DocumentId, Automerge, View), ApiError> {
+    let id: DocumentId = id.parse().map_err(|_| ApiError::not_found())?;
+    let stored = state
+        .hub
+        .store()
+        .load(id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(ApiError::not_found)?;
+    let owner = stored.owner.clone().map(Arc::from);
+    let (doc, view) = tokio::task::spawn_blocking(move || {
+        let mut doc = Automerge::new();
+        // A damaged chunk is skipped, as the sync layer does: the rest stays readable.
+        let _ = doc.load_incremental(&stored.snapshot);
+        for increment in &stored.increments {
+            let _ = doc.load_incremental(&increment.data);
+        }
+        let view = View::of(&doc, owner);
+        (doc, view)
+    })
+    .await?;
+    let directory = state.directory.current();
+    if !access::may_read(&*directory, &caller.user.id, &view) {
+        return Err(ApiError::not_found());
+    }
+    Ok((id, doc, view))
+}
+
+#[derive(Serialize)]
+struct RecordSummary {
+    id: String,
+    #[serde(rename = "type")]
+    kind: Option<&'static str>,
+    title: Option<String>,
+    status: Option<&'static str>,
+    /// Why the document cannot be read as a record, if it cannot.
+    damaged: Option<String>,
+    /// Fields where concurrent edits left several values (automerge keeps them all and shows
+    /// one): the app asks a person to pick, and writing the chosen value resolves it.
+    conflicts: Vec<Conflict>,
+}
+
+#[derive(Serialize)]
+struct Conflict {
+    /// Dotted path from the root, e.g. `deadline` or `evaluation.score`.
+    field: String,
+    /// Every value, the one automerge shows first.
+    values: Vec<serde_json::Value>,
+}
+
+/// `GET /api/records/{id}`: the record's kind, title and status, and its conflicts.
+async fn record(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let (id, doc, view) = readable(&state, &caller, &id).await?;
+    let conflicts = tokio::task::spawn_blocking(move || {
+        let mut found = Vec::new();
+        conflicts_in(&doc, &ROOT, "", 0, &mut found);
+        found
+    })
+    .await?;
+    let (kind, title, status, damaged) = match &view.content {
+        access::Content::Record(record) => {
+            let title = match record {
+                duyan_shared::Record::Duban(item) => item.title.clone(),
+                duyan_shared::Record::Research(research) => research.title.clone(),
+            };
+            (
+                Some(record.kind().as_str()),
+                Some(title),
+                Some(record.status().as_str()),
+                None,
+            )
+        }
+        access::Content::Damaged(reason) => (None, None, None, Some(reason.clone())),
+        access::Content::Absent | access::Content::Empty => (None, None, None, None),
+    };
+    Ok(axum::Json(RecordSummary {
+        id: id.to_string(),
+        kind,
+        title,
+        status,
+        damaged,
+        conflicts,
+    }))
+}
+
+/// Collects scalar conflicts in the maps of `obj` (entries of lists are maps too), to a depth
+/// that covers every field of a record and of its entries.
+fn conflicts_in(
+    doc: &Automerge,
+    obj: &automerge::ObjId,
+    path: &str,
+    depth: usize,
+    found: &mut Vec<Conflict>,
+) {
+    const MAX_DEPTH: usize = 4;
+    if depth > MAX_DEPTH {
+        return;
+    }
+    let Ok(kind) = doc.object_type(obj) else {
+        return;
+    };
+    let children: Vec<(String, Prop)> = match kind {
+        ObjType::Map | ObjType::Table => doc.keys(obj).map(|k| (k.clone(), Prop::Map(k))).collect(),
+        ObjType::List => (0..doc.length(obj))
+            .map(|i| (i.to_string(), Prop::Seq(i)))
+            .collect(),
+        ObjType::Text => return,
+    };
+    for (name, prop) in children {
+        let field = if path.is_empty() {
+            name
+        } else {
+            format!("{path}.{name}")
+        };
+        let Ok(values) = doc.get_all(obj, prop.clone()) else {
+            continue;
+        };
+        if values.len() > 1 {
+            found.push(Conflict {
+                field: field.clone(),
+                values: values.iter().map(|(value, _)| json_of(value)).collect(),
+            });
+        }
+        if let Ok(Some((Value::Object(_), child))) = doc.get(obj, prop) {
+            conflicts_in(doc, &child, &field, depth + 1, found);
+        }
+    }
+}
+
+fn json_of(value: &Value<'_>) -> serde_json::Value {
+    use serde_json::Value as J;
+    match value {
+        Value::Object(kind) => J::String(format!("<{kind:?}>")),
+        Value::Scalar(scalar) => match scalar.as_ref() {
+            ScalarValue::Str(s) => J::String(s.to_string()),
+            ScalarValue::Int(i) | ScalarValue::Timestamp(i) => J::from(*i),
+            ScalarValue::Uint(u) => J::from(*u),
+            ScalarValue::F64(f) => J::from(*f),
+            ScalarValue::Boolean(b) => J::Bool(*b),
+            ScalarValue::Null => J::Null,
+            other => J::String(other.to_string()),
+        },
+    }
 }
 
 #[derive(Serialize)]
@@ -75,29 +234,8 @@ async fn history(
     caller: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id: DocumentId = id.parse().map_err(|_| ApiError::not_found())?;
-    let stored = state
-        .hub
-        .store()
-        .load(id)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(ApiError::not_found)?;
-    let owner = stored.owner.clone().map(Arc::from);
-    let doc = tokio::task::spawn_blocking(move || {
-        let mut doc = Automerge::new();
-        // A damaged chunk is skipped, as the sync layer does: the rest stays readable.
-        let _ = doc.load_incremental(&stored.snapshot);
-        for increment in &stored.increments {
-            let _ = doc.load_incremental(&increment.data);
-        }
-        doc
-    })
-    .await?;
+    let (id, doc, _) = readable(&state, &caller, &id).await?;
     let directory = state.directory.current();
-    if !access::may_read(&*directory, &caller.user.id, &View::of(&doc, owner)) {
-        return Err(ApiError::not_found());
-    }
 
     let (changes, truncated, touched) = tokio::task::spawn_blocking(move || {
         let mut changes = doc.get_changes(&[]);

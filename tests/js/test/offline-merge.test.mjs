@@ -7,6 +7,8 @@ import { test } from "node:test";
 import {
   Fixture,
   TEST_TIMEOUT_MS,
+  api,
+  shanghai,
   castItem,
   plain,
   progressEntry,
@@ -72,4 +74,50 @@ test("concurrent offline edits from two clients merge", { timeout: TEST_TIMEOUT_
   const c = await fx.client(server, { user: users.wang });
   const found = await within("C's find", c.repo.find(handleA.url));
   assert.deepEqual(plain(found.doc()), merged);
+});
+
+test("a true conflict on a field is visible through the API until a person picks", { timeout: TEST_TIMEOUT_MS }, async t => {
+  const fx = new Fixture(t);
+  const server = await fx.startServer();
+  const users = await fx.users();
+
+  // The supervisor on two devices, both offline, moves the deadline to two different days.
+  const phone = await fx.client(server, { user: users.li, device: "手机" });
+  const laptop = await fx.client(server, { user: users.li, device: "电脑" });
+  const onPhone = phone.repo.create(castItem(users));
+  await waitSynced(onPhone, phone.repo);
+  const onLaptop = await within("the laptop's find", laptop.repo.find(onPhone.url));
+  phone.disconnect();
+  laptop.disconnect();
+  const days = [shanghai(2026, 12, 15, 23, 59), shanghai(2026, 12, 20, 23, 59)];
+  onPhone.change(doc => {
+    doc.deadline = days[0];
+  });
+  onLaptop.change(doc => {
+    doc.deadline = days[1];
+  });
+  await Promise.all([phone.reconnect(), laptop.reconnect()]);
+  await waitFor("the two devices to converge", () => sameHeads(onPhone, onLaptop));
+  await waitSynced(onPhone, phone.repo);
+
+  const path = `/api/records/${onPhone.documentId}`;
+  const token = phone.session.access_token;
+  const { status, body } = await api(server, path, { token });
+  assert.equal(status, 200);
+  assert.equal(body.type, "duban");
+  const deadline = body.conflicts.find(c => c.field === "deadline");
+  assert.ok(deadline, `a conflict on deadline: ${JSON.stringify(body.conflicts)}`);
+  assert.deepEqual([...deadline.values].sort(), [...days].sort());
+  assert.equal(body.conflicts.length, 1, "nothing else conflicts");
+
+  // Picking a value (writing it again) resolves the conflict.
+  onPhone.change(doc => {
+    doc.deadline = days[1];
+  });
+  await waitSynced(onPhone, phone.repo);
+  const after = await api(server, path, { token });
+  assert.deepEqual(after.body.conflicts, []);
+  // Someone who may not read the record learns nothing, not even that it exists.
+  const other = await fx.signIn(server, users.other);
+  assert.equal((await api(server, path, { token: other.access_token })).status, 404);
 });
