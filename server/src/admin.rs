@@ -1,5 +1,5 @@
-//! The administration commands (`duyan user ...`, `duyan unit ...`) and the first start's
-//! `admin` user.
+//! The administration commands (`duyan user ...`, `duyan unit ...`, `duyan reindex`) and the
+//! first start's `admin` user.
 //!
 //! The commands write to the database directly; running servers notice within a second
 //! through `directory_version` (see [`crate::directory`]).
@@ -23,6 +23,21 @@ pub async fn user(database: &DatabaseArgs, command: UserCommand) -> anyhow::Resu
 /// Runs a `duyan unit` command.
 pub async fn unit(database: &DatabaseArgs, command: UnitCommand) -> anyhow::Result<()> {
     with_database(database, |pool| Box::pin(run_unit(pool, command))).await
+}
+
+/// Runs `duyan reindex`: rebuilds the projection from the stored documents.
+pub async fn reindex(database: &DatabaseArgs) -> anyhow::Result<()> {
+    with_database(database, |pool| {
+        Box::pin(async move {
+            let done = crate::projection::reindex(pool).await?;
+            println_ok(format_args!(
+                "reindexed {} documents: {} rows written, {} removed",
+                done.documents, done.rows, done.removed
+            ))?;
+            Ok(())
+        })
+    })
+    .await
 }
 
 type CommandFuture<'a> = std::pin::Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>>;

@@ -30,6 +30,8 @@ pub enum Command {
     User(UserArgs),
     /// Add and list units (departments).
     Unit(UnitArgs),
+    /// Rebuild the queryable projection (the `records` table) from the stored documents.
+    Reindex(DatabaseArgs),
 }
 
 /// Where the user and unit commands find the database: the same as `serve`. With no

@@ -115,6 +115,11 @@ impl Directory {
         self.units.get(id)
     }
 
+    /// Every unit, in no particular order.
+    pub fn units(&self) -> impl Iterator<Item = &Unit> {
+        self.units.values()
+    }
+
     /// Whether `unit` is `ancestor` or lies below it in the tree. Safe against cycles (which
     /// the database cannot rule out with a simple constraint): a walk stops after visiting as
     /// many units as exist.

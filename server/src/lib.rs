@@ -10,7 +10,8 @@
 //! - [`auth`]: passwords, tokens, sessions, the `CurrentUser` extractor, `/api/auth/*`.
 //! - [`users`]: users and units in the database; [`admin`]: the `user`/`unit` commands and
 //!   the first start's `admin`; [`demo`]: `serve --demo`.
-//! - [`api`]: the `/api` router, its JSON error type [`api::ApiError`].
+//! - [`api`]: the `/api` router, its JSON error type [`api::ApiError`], the records list.
+//! - [`projection`]: the queryable `records` table kept in step with the documents.
 //! - [`app`]: the router and its state; [`metrics`]: Prometheus counters.
 //! - [`serve`]: wires it all together and shuts down gracefully.
 
@@ -24,6 +25,7 @@ pub mod demo;
 pub mod directory;
 pub mod embedded_pg;
 pub mod metrics;
+pub mod projection;
 pub mod storage;
 pub mod sync;
 pub mod users;
@@ -103,7 +105,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let people_rx = people_of(&directory, shutdown.clone(), &tracker);
     let hub = Hub::new(HubParts {
         store: Arc::new(PgStore::new(pool.clone())),
-        projector: None,
+        projector: Some(Arc::new(projection::PgProjector::new(pool.clone()))),
         people: people_rx,
         server_peer_id: identity.peer_id.clone(),
         config: SyncConfig {

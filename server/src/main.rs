@@ -15,7 +15,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     // The administration commands print their results; the log is for trouble only.
     let default_filter = match cli.command {
-        Some(Command::User(_) | Command::Unit(_)) => "warn",
+        Some(Command::User(_) | Command::Unit(_) | Command::Reindex(_)) => "warn",
         _ => "info",
     };
     tracing_subscriber::fmt()
@@ -29,6 +29,7 @@ async fn main() -> ExitCode {
         None => duyan::serve(cli.serve).await,
         Some(Command::User(args)) => duyan::admin::user(&args.database, args.command).await,
         Some(Command::Unit(args)) => duyan::admin::unit(&args.database, args.command).await,
+        Some(Command::Reindex(database)) => duyan::admin::reindex(&database).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,7 +1,7 @@
 //! The one error type of the JSON API and the body every error has:
-//! `{"error": "<stable code>", "message": "<text for people>"}`.
+//! `{"error": {"code": "<stable code>", "message": "<text for people>"}}`.
 //!
-//! Clients branch on `error`; `message` is for a person. Internal failures (database, hashing,
+//! Clients branch on `code`; `message` is for a person. Internal failures (database, hashing,
 //! a panicked task) are logged with their cause and answered with a fixed body, so no SQL, file
 //! path or library message ever reaches a client.
 

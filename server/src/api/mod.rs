@@ -4,6 +4,7 @@
 //! the web app's `index.html`), a body axum cannot read is a JSON 400/413/415.
 
 pub mod error;
+pub mod list;
 pub mod records;
 
 use axum::Router;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(crate::auth::routes::router())
         .merge(records::router())
+        .merge(list::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

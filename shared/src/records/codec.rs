@@ -133,7 +133,12 @@ impl Hydrate for Percent {
 
     fn hydrate_f64(value: f64) -> Result<Self, HydrateError> {
         integral(value).map_or_else(
-            || Err(HydrateError::unexpected("a percentage from 0 to 100", value.to_string())),
+            || {
+                Err(HydrateError::unexpected(
+                    "a percentage from 0 to 100",
+                    value.to_string(),
+                ))
+            },
             Self::from_wide,
         )
     }

@@ -1,0 +1,483 @@
+//! `GET /api/records`: the list of records (督办台账 / 我的待办) from the projection, filtered,
+//! searched and paged, showing only what the caller may read.
+//!
+//! Who may read what is the rule of `sync::access::may_read`, expressed in SQL over the
+//! projection's columns: the roles that read everything see every row; anyone else the rows
+//! they created or first stored, are named in, or that belong to their unit or a unit below
+//! it (the subtree is computed from the directory and passed as an array).
+//!
+//! Lights are computed in SQL for the instant asked about, exactly as `derived::light` does:
+//! red when open and past the deadline; yellow when the deadline's date is at most
+//! [`DUE_SOON_DAYS`] days ahead (in Asia/Shanghai) or the row's `attention_at` (the earliest
+//! missed milestone, late first response or late periodic report) has passed; green
+//! otherwise; none when not open. The calendar part is turned into an instant here
+//! (`due_soon_before`, the start of the first day that is not "due soon"), so the SQL only
+//! compares instants. Tests check the SQL against `derived::light`.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{NaiveDate, TimeDelta, TimeZone};
+use duyan_shared::derived::{DUE_SOON_DAYS, Light};
+use duyan_shared::records::{DubanStatus, Level, RecordKind, ResearchStatus};
+use duyan_shared::rules::Role;
+use duyan_shared::time::{Timestamp, ZONE};
+use serde::{Deserialize, Serialize};
+
+use super::ApiError;
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::directory::Directory;
+
+/// Items per page unless `limit` says otherwise.
+pub const DEFAULT_LIMIT: i64 = 50;
+/// The most `limit` may ask for.
+pub const MAX_LIMIT: i64 = 200;
+/// Longest search text, in characters.
+const MAX_QUERY_CHARS: usize = 100;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/records", get(list))
+}
+
+/// The query string, as given. Unknown parameters are refused, so a typo is a 400 rather than
+/// a silently unfiltered list.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    status: Option<String>,
+    unit: Option<String>,
+    light: Option<String>,
+    level: Option<String>,
+    q: Option<String>,
+    due_before: Option<String>,
+    mine: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+    /// The instant lights and days left are computed for (ms since the epoch); default now.
+    at: Option<String>,
+}
+
+/// The parameters, checked.
+#[derive(Debug, Default)]
+struct Filter {
+    kind: Option<RecordKind>,
+    status: Option<String>,
+    unit: Option<String>,
+    light: Option<Light>,
+    level: Option<Level>,
+    /// An ILIKE pattern.
+    pattern: Option<String>,
+    due_before: Option<Timestamp>,
+    mine: bool,
+    limit: i64,
+    after: Option<Cursor>,
+    at: Option<Timestamp>,
+}
+
+/// Where a page ends: the sort key of its last item. The list is ordered by deadline (none
+/// last), then id, which is unique, so a page boundary is exact: no item twice, none skipped,
+/// also when rows change between pages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Cursor {
+    /// The last item's deadline (ms); `None` for "no deadline", which sorts last.
+    d: Option<i64>,
+    id: String,
+}
+
+impl Cursor {
+    fn encode(&self) -> String {
+        // A JSON array of two strings/numbers always serialises.
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    fn decode(text: &str) -> Option<Self> {
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(text).ok()?).ok()
+    }
+}
+
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::BAD_REQUEST,
+        "invalid_parameter",
+        message.into(),
+    )
+}
+
+/// Escapes `\`, `%` and `_`, so the search text matches only itself inside `%...%`.
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// The start of `date` in Asia/Shanghai.
+fn start_of(date: NaiveDate) -> Option<Timestamp> {
+    let local = ZONE
+        .from_local_datetime(&date.and_hms_opt(0, 0, 0)?)
+        .earliest()?;
+    Some(Timestamp::from(local.to_utc()))
+}
+
+impl Params {
+    fn check(self) -> Result<Filter, ApiError> {
+        let kind = self
+            .kind
+            .map(|k| {
+                k.parse::<RecordKind>()
+                    .map_err(|_| bad("type must be duban or research"))
+            })
+            .transpose()?;
+        let status = match self.status {
+            None => None,
+            Some(status) => {
+                let known = match kind {
+                    Some(RecordKind::Duban) => status.parse::<DubanStatus>().is_ok(),
+                    Some(RecordKind::Research) => status.parse::<ResearchStatus>().is_ok(),
+                    None => {
+                        status.parse::<DubanStatus>().is_ok()
+                            || status.parse::<ResearchStatus>().is_ok()
+                    }
+                };
+                if !known {
+                    return Err(bad(format!("unknown status {status:?}")));
+                }
+                Some(status)
+            }
+        };
+        let light = self
+            .light
+            .map(|l| {
+                l.parse::<Light>()
+                    .map_err(|_| bad("light must be green, yellow or red"))
+            })
+            .transpose()?;
+        let level = self
+            .level
+            .map(|l| {
+                l.parse::<Level>().map_err(|_| {
+                    let known: Vec<&str> = Level::ALL.iter().map(|l| l.as_str()).collect();
+                    bad(format!("level must be one of {}", known.join(", ")))
+                })
+            })
+            .transpose()?;
+        let pattern = match self.q.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(q) if q.chars().count() > MAX_QUERY_CHARS => {
+                return Err(bad(format!("q is limited to {MAX_QUERY_CHARS} characters")));
+            }
+            Some(q) => Some(like_pattern(q)),
+        };
+        let due_before = self
+            .due_before
+            .map(|d| {
+                NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                    .ok()
+                    .and_then(start_of)
+                    .ok_or_else(|| bad("due_before must be a date, YYYY-MM-DD"))
+            })
+            .transpose()?;
+        let mine = match self.mine.as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => return Err(bad("mine must be true or false")),
+        };
+        let limit = match self.limit {
+            None => DEFAULT_LIMIT,
+            Some(limit) => limit
+                .parse::<i64>()
+                .ok()
+                .filter(|l| (1..=MAX_LIMIT).contains(l))
+                .ok_or_else(|| bad(format!("limit must be between 1 and {MAX_LIMIT}")))?,
+        };
+        let after = self
+            .cursor
+            .map(|c| Cursor::decode(&c).ok_or_else(|| bad("cursor is not one this list gave")))
+            .transpose()?;
+        let at = self
+            .at
+            .map(|at| {
+                at.parse::<i64>()
+                    .ok()
+                    .and_then(Timestamp::from_millis)
+                    .ok_or_else(|| bad("at must be milliseconds since the epoch"))
+            })
+            .transpose()?;
+        Ok(Filter {
+            kind,
+            status,
+            unit: self.unit.filter(|u| !u.trim().is_empty()),
+            light,
+            level,
+            pattern,
+            due_before,
+            mine,
+            limit,
+            after,
+            at,
+        })
+    }
+}
+
+/// One item of the list.
+#[derive(Debug, Serialize)]
+struct Item {
+    id: String,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    title: Option<String>,
+    status: Option<String>,
+    /// Green, yellow or red for open 督办事项; none otherwise.
+    light: Option<Light>,
+    /// Calendar days to the deadline in Asia/Shanghai (negative once past); none without one.
+    days_left: Option<i64>,
+    /// Instants are milliseconds since the epoch, as in the records.
+    deadline: Option<i64>,
+    level: Option<String>,
+    urgency: Option<String>,
+    is_major: Option<bool>,
+    lead_unit: Option<String>,
+    co_units: Vec<String>,
+    handlers: Vec<String>,
+    supervisors: Vec<String>,
+    created_by: Option<String>,
+    research_lead: Option<String>,
+    research_unit: Option<String>,
+    last_feedback: Option<i64>,
+    closed_at: Option<i64>,
+    progress_count: i32,
+    updated_at: i64,
+    /// Why the document cannot be read as a record; none when it can.
+    damaged: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Page {
+    items: Vec<Item>,
+    /// Pass as `cursor` for the next page; none on the last page.
+    next_cursor: Option<String>,
+}
+
+fn now() -> Timestamp {
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    Timestamp::from_millis(millis).unwrap_or_else(|| Timestamp::from(chrono::DateTime::UNIX_EPOCH))
+}
+
+/// The units a unit's member reads: the unit and every unit below it.
+fn subtree(directory: &Directory, unit: &str) -> Vec<String> {
+    let mut units: Vec<String> = directory
+        .units()
+        .filter(|u| directory.unit_within(&u.id, unit))
+        .map(|u| u.id.clone())
+        .collect();
+    // Records may name a unit the directory does not know; it is still "this unit".
+    if !units.iter().any(|u| u == unit) {
+        units.push(unit.to_owned());
+    }
+    units
+}
+
+/// `GET /api/records`: see the module documentation for the rules.
+async fn list(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    params: Result<Query<Params>, QueryRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let Query(params) = params.map_err(|rejection| bad(rejection.body_text()))?;
+    let filter = params.check()?;
+    let directory = state.directory.current();
+    let user = &caller.user;
+    let reads_all = user
+        .roles
+        .iter()
+        .any(|r| matches!(r, Role::Admin | Role::Leader | Role::Supervisor));
+    let my_units = user
+        .unit
+        .as_deref()
+        .map(|u| subtree(&directory, u))
+        .unwrap_or_default();
+    let unit_filter = filter.unit.as_deref().map(|u| subtree(&directory, u));
+
+    let at = filter.at.unwrap_or_else(now);
+    let due_soon_before = at
+        .local_date()
+        .checked_add_signed(TimeDelta::days(DUE_SOON_DAYS + 1))
+        .and_then(start_of)
+        .ok_or_else(|| bad("at is out of range"))?;
+    let (after_deadline, after_id) = match &filter.after {
+        Some(cursor) => (cursor.d, Some(cursor.id.as_str())),
+        None => (None, None),
+    };
+
+    let rows = sqlx::query!(
+        r#"with visible as (
+               select r.*,
+                      case when not r.is_open then null
+                           when r.deadline < now_ts then 'red'
+                           when r.deadline < soon_ts or r.attention_at < now_ts then 'yellow'
+                           else 'green' end as light
+               from records r,
+                    lateral (select 'epoch'::timestamptz + $12::int8 * interval '1 millisecond' as now_ts,
+                                    'epoch'::timestamptz + $13::int8 * interval '1 millisecond' as soon_ts) t
+               where ($10::bool
+                      or r.created_by = $9 or r.owner = $9
+                      or $9 = any(r.handlers) or $9 = any(r.supervisors)
+                      or r.research_lead = $9 or $9 = any(r.research_members)
+                      or r.lead_unit = any($11::text[]) or r.co_units && $11::text[]
+                      or r.research_unit = any($11::text[]))
+                 and ($1::text is null or r.kind = $1)
+                 and ($2::text is null or r.status = $2)
+                 and ($3::text[] is null
+                      or r.lead_unit = any($3) or r.co_units && $3 or r.research_unit = any($3))
+                 and ($5::text is null or r.level = $5)
+                 and ($6::text is null or r.search ilike $6)
+                 and ($7::int8 is null
+                      or r.deadline < 'epoch'::timestamptz + $7::int8 * interval '1 millisecond')
+                 and (not $8::bool
+                      or r.created_by = $9
+                      or $9 = any(r.handlers) or $9 = any(r.supervisors)
+                      or r.research_lead = $9 or $9 = any(r.research_members))
+                 and ($15::text is null
+                      or (coalesce(r.deadline, 'infinity'::timestamptz), r.id)
+                         > (coalesce('epoch'::timestamptz + $14::int8 * interval '1 millisecond',
+                                     'infinity'::timestamptz), $15))
+           )
+           select id as "id!", kind, title, status, light, level, urgency, is_major, lead_unit,
+                  co_units as "co_units!", handlers as "handlers!",
+                  supervisors as "supervisors!", created_by, research_lead, research_unit,
+                  progress_count as "progress_count!", damaged,
+                  (extract(epoch from deadline) * 1000)::int8 as deadline,
+                  (extract(epoch from last_feedback) * 1000)::int8 as last_feedback,
+                  (extract(epoch from closed_at) * 1000)::int8 as closed_at,
+                  (extract(epoch from updated_at) * 1000)::int8 as "updated_at!"
+           from visible
+           where $4::text is null or light = $4
+           order by coalesce(deadline, 'infinity'::timestamptz), id
+           limit $16"#,
+        filter.kind.map(RecordKind::as_str),
+        filter.status,
+        unit_filter.as_deref(),
+        filter.light.map(Light::as_str),
+        filter.level.map(Level::as_str),
+        filter.pattern,
+        filter.due_before.map(Timestamp::millis),
+        filter.mine,
+        user.id,
+        reads_all,
+        &my_units,
+        at.millis(),
+        due_soon_before.millis(),
+        after_deadline,
+        after_id,
+        filter.limit + 1,
+    )
+    .fetch_all(&state.pool)
+    .await?;
+
+    let more = rows.len() > usize::try_from(filter.limit).unwrap_or(usize::MAX);
+    let mut items: Vec<Item> = rows
+        .into_iter()
+        .take(usize::try_from(filter.limit).unwrap_or(usize::MAX))
+        .map(|row| Item {
+            days_left: row
+                .deadline
+                .and_then(Timestamp::from_millis)
+                .map(|deadline| (deadline.local_date() - at.local_date()).num_days()),
+            light: row.light.as_deref().and_then(|l| l.parse().ok()),
+            id: row.id,
+            kind: row.kind,
+            title: row.title,
+            status: row.status,
+            deadline: row.deadline,
+            level: row.level,
+            urgency: row.urgency,
+            is_major: row.is_major,
+            lead_unit: row.lead_unit,
+            co_units: row.co_units,
+            handlers: row.handlers,
+            supervisors: row.supervisors,
+            created_by: row.created_by,
+            research_lead: row.research_lead,
+            research_unit: row.research_unit,
+            last_feedback: row.last_feedback,
+            closed_at: row.closed_at,
+            progress_count: row.progress_count,
+            updated_at: row.updated_at,
+            damaged: row.damaged,
+        })
+        .collect();
+    items.shrink_to_fit();
+    let next_cursor = more.then(|| items.last()).flatten().map(|last| {
+        Cursor {
+            d: last.deadline,
+            id: last.id.clone(),
+        }
+        .encode()
+    });
+    Ok(axum::Json(Page { items, next_cursor }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_text_is_escaped() {
+        assert_eq!(like_pattern("阀井"), "%阀井%");
+        assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+
+    #[test]
+    fn cursors_round_trip_and_junk_is_refused() {
+        let cursor = Cursor {
+            d: Some(1_763_740_740_000),
+            id: "abc".into(),
+        };
+        assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
+        assert_eq!(Cursor::decode("not a cursor"), None);
+    }
+
+    #[test]
+    fn bad_parameters_are_refused() {
+        let check = |p: Params| p.check().map(|_| ()).map_err(|e| e.code());
+        assert_eq!(
+            check(Params {
+                limit: Some("201".into()),
+                ..Params::default()
+            }),
+            Err("invalid_parameter")
+        );
+        assert_eq!(
+            check(Params {
+                status: Some("fieldwork".into()),
+                kind: Some("duban".into()),
+                ..Params::default()
+            }),
+            Err("invalid_parameter")
+        );
+        assert_eq!(
+            check(Params {
+                status: Some("fieldwork".into()),
+                ..Params::default()
+            }),
+            Ok(())
+        );
+    }
+}

@@ -1,0 +1,220 @@
+//! The projection: a queryable copy of every record in the `records` table, for lists,
+//! filters and search that would otherwise mean loading every document.
+//!
+//! The documents are the truth; a row is a function of one document's [`View`] ([`Row::of`]).
+//! [`PgProjector`] writes it after every stored change (the document task calls it, see
+//! [`crate::sync::Projector`]); [`reindex`] rebuilds the whole table from the stored
+//! documents (`duyan reindex`), which is how a missed update (a failed write, a crash between
+//! storing and projecting) or a change of the projection's shape is repaired.
+//!
+//! Lights are not stored, since they depend on "now". The row holds what they are computed
+//! from, so the list query computes them exactly for any instant (see `api::list`).
+
+pub mod row;
+
+use std::sync::Arc;
+
+use automerge::Automerge;
+use duyan_shared::DocumentId;
+use futures_util::future::BoxFuture;
+use sqlx::PgPool;
+
+pub use row::Row;
+
+use crate::storage::DocStore;
+use crate::storage::postgres::PgStore;
+use crate::sync::Projector;
+use crate::sync::access::View;
+
+/// Writes the projection to PostgreSQL.
+#[derive(Clone)]
+pub struct PgProjector {
+    pool: PgPool,
+}
+
+impl PgProjector {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+impl Projector for PgProjector {
+    fn project<'a>(&'a self, id: DocumentId, view: &'a View) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            // The changes are stored already; a stale row is repaired by `duyan reindex`, so
+            // a failure here is logged and sync goes on.
+            if let Err(error) = project(&self.pool, id, view).await {
+                tracing::error!(doc = %id, %error, "cannot update the projection; run `duyan reindex`");
+            }
+        })
+    }
+}
+
+/// Brings the row of document `id` in line with `view`: upserted when the document holds a
+/// record or is damaged, deleted when it holds nothing (those are not listed).
+pub async fn project(pool: &PgPool, id: DocumentId, view: &View) -> Result<(), sqlx::Error> {
+    match Row::of(view) {
+        Some(row) => upsert(pool, &id.to_string(), &row).await,
+        None => {
+            sqlx::query!("delete from records where id = $1", id.to_string())
+                .execute(pool)
+                .await?;
+            Ok(())
+        }
+    }
+}
+
+async fn upsert(pool: &PgPool, id: &str, row: &Row) -> Result<(), sqlx::Error> {
+    // Instants travel as milliseconds since the epoch (the records' own unit) and become
+    // timestamptz here, exactly: integer arithmetic, no floating point.
+    sqlx::query!(
+        r#"insert into records (
+               id, kind, title, status, is_open, level, urgency, is_major, lead_unit, co_units,
+               handlers, supervisors, created_by, owner, research_lead, research_members,
+               research_unit, created_at, assigned_at, deadline, closed_at, feedback_cycle,
+               last_feedback, attention_at, progress_count, urge_count, review_count,
+               extension_count, instruction_count, site_check_count, visit_count, finding_count,
+               search, damaged, updated_at)
+           values (
+               $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+               'epoch'::timestamptz + $18::int8 * interval '1 millisecond',
+               'epoch'::timestamptz + $19::int8 * interval '1 millisecond',
+               'epoch'::timestamptz + $20::int8 * interval '1 millisecond',
+               'epoch'::timestamptz + $21::int8 * interval '1 millisecond',
+               $22,
+               'epoch'::timestamptz + $23::int8 * interval '1 millisecond',
+               'epoch'::timestamptz + $24::int8 * interval '1 millisecond',
+               $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, now())
+           on conflict (id) do update set
+               kind = excluded.kind, title = excluded.title, status = excluded.status,
+               is_open = excluded.is_open, level = excluded.level, urgency = excluded.urgency,
+               is_major = excluded.is_major, lead_unit = excluded.lead_unit,
+               co_units = excluded.co_units, handlers = excluded.handlers,
+               supervisors = excluded.supervisors, created_by = excluded.created_by,
+               owner = excluded.owner, research_lead = excluded.research_lead,
+               research_members = excluded.research_members,
+               research_unit = excluded.research_unit, created_at = excluded.created_at,
+               assigned_at = excluded.assigned_at, deadline = excluded.deadline,
+               closed_at = excluded.closed_at, feedback_cycle = excluded.feedback_cycle,
+               last_feedback = excluded.last_feedback, attention_at = excluded.attention_at,
+               progress_count = excluded.progress_count, urge_count = excluded.urge_count,
+               review_count = excluded.review_count,
+               extension_count = excluded.extension_count,
+               instruction_count = excluded.instruction_count,
+               site_check_count = excluded.site_check_count,
+               visit_count = excluded.visit_count, finding_count = excluded.finding_count,
+               search = excluded.search, damaged = excluded.damaged, updated_at = now()"#,
+        id,
+        row.kind,
+        row.title,
+        row.status,
+        row.is_open,
+        row.level,
+        row.urgency,
+        row.is_major,
+        row.lead_unit,
+        &row.co_units,
+        &row.handlers,
+        &row.supervisors,
+        row.created_by,
+        row.owner,
+        row.research_lead,
+        &row.research_members,
+        row.research_unit,
+        row.created_at,
+        row.assigned_at,
+        row.deadline,
+        row.closed_at,
+        row.feedback_cycle,
+        row.last_feedback,
+        row.attention_at,
+        row.counts.progress,
+        row.counts.urges,
+        row.counts.reviews,
+        row.counts.extensions,
+        row.counts.instructions,
+        row.counts.site_checks,
+        row.counts.visits,
+        row.counts.findings,
+        row.search,
+        row.damaged,
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// What [`reindex`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Reindexed {
+    /// Documents read.
+    pub documents: usize,
+    /// Rows written (records and damaged documents).
+    pub rows: usize,
+    /// Rows removed because their document is gone or holds nothing.
+    pub removed: u64,
+}
+
+/// Rebuilds the projection from the stored documents: each is loaded as the document task
+/// loads it (snapshot, then increments, a damaged increment skipped) and projected; rows of
+/// documents that no longer exist are deleted.
+///
+/// May run while servers run, with one race: if a document task projects a change between
+/// our read of that document and our write, our older row wins until the document's next
+/// change (or the next reindex). Rows carry no version to compare yet; run it when quiet to
+/// be sure.
+pub async fn reindex(pool: &PgPool) -> anyhow::Result<Reindexed> {
+    let store = PgStore::new(pool.clone());
+    let ids = sqlx::query_scalar!("select id from documents order by id")
+        .fetch_all(pool)
+        .await?;
+    let mut done = Reindexed::default();
+    for id in ids {
+        let Ok(document_id) = id.parse::<DocumentId>() else {
+            tracing::warn!(doc = %id, "skipping a stored document whose id is not a document id");
+            continue;
+        };
+        let Some(stored) = store.load(document_id).await? else {
+            continue;
+        };
+        done.documents += 1;
+        let mut doc = Automerge::new();
+        let view = match load_into(&mut doc, &stored) {
+            Ok(()) => View::of(&doc, stored.owner.map(Arc::from)),
+            Err(error) => View {
+                owner: stored.owner.map(Arc::from),
+                content: crate::sync::access::Content::Damaged(format!(
+                    "the stored snapshot cannot be loaded: {error}"
+                )),
+            },
+        };
+        if Row::of(&view).is_some() {
+            done.rows += 1;
+        }
+        project(pool, document_id, &view).await?;
+    }
+    done.removed = sqlx::query!(
+        "delete from records r where not exists (select 1 from documents d where d.id = r.id)"
+    )
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(done)
+}
+
+/// Loads stored bytes as the document task does: a damaged increment is skipped (and logged),
+/// a damaged snapshot is an error.
+fn load_into(
+    doc: &mut Automerge,
+    stored: &crate::storage::StoredDoc,
+) -> Result<(), automerge::AutomergeError> {
+    if !stored.snapshot.is_empty() {
+        doc.load_incremental(&stored.snapshot)?;
+    }
+    for increment in &stored.increments {
+        if let Err(error) = doc.load_incremental(&increment.data) {
+            tracing::warn!(increment = increment.id, %error, "skipping a damaged stored increment");
+        }
+    }
+    Ok(())
+}
