@@ -74,6 +74,9 @@ struct RecordSummary {
     status: Option<&'static str>,
     /// Why the document cannot be read as a record, if it cannot.
     damaged: Option<String>,
+    /// Ids of progress entries dated after the item was closed (e.g. reported offline and
+    /// synced late): kept, and to be shown marked as late.
+    late_progress: Vec<String>,
     /// Fields where concurrent edits left several values (automerge keeps them all and shows
     /// one): the app asks a person to pick, and writing the chosen value resolves it.
     conflicts: Vec<Conflict>,
@@ -100,6 +103,14 @@ async fn record(
         found
     })
     .await?;
+    let late_progress = match &view.content {
+        access::Content::Record(duyan_shared::Record::Duban(item)) => {
+            duyan_shared::derived::progress_after_closing(item)
+                .map(|p| p.id.clone())
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     let (kind, title, status, damaged) = match &view.content {
         access::Content::Record(record) => {
             let title = match record {
@@ -122,6 +133,7 @@ async fn record(
         title,
         status,
         damaged,
+        late_progress,
         conflicts,
     }))
 }

@@ -121,3 +121,41 @@ test("a true conflict on a field is visible through the API until a person picks
   const other = await fx.signIn(server, users.other);
   assert.equal((await api(server, path, { token: other.access_token })).status, 404);
 });
+
+test("progress reported offline that arrives after the item was closed is kept and marked late", { timeout: TEST_TIMEOUT_MS }, async t => {
+  const fx = new Fixture(t);
+  const server = await fx.startServer();
+  const users = await fx.users();
+
+  const li = await fx.client(server, { user: users.li });
+  const zhang = await fx.client(server, { user: users.zhang });
+  const item = li.repo.create(castItem(users, { status: "closing_requested" }));
+  await waitSynced(item, li.repo);
+  const atZhang = await within("the handler's find", zhang.repo.find(item.url));
+
+  // The handler, on site without network, reports once more; meanwhile the office closes.
+  zhang.disconnect();
+  atZhang.change(doc => {
+    doc.progress.push(progressEntry({ id: "p-late", at: shanghai(2026, 11, 20, 16, 0), by: users.zhang.id, text: "补充：周边排水沟也已清理" }));
+  });
+  item.change(doc => {
+    doc.reviews.push({
+      id: str("r-1"),
+      at: shanghai(2026, 11, 20, 10, 0),
+      by: str(users.li.id),
+      verdict: str("pass"),
+      opinion: str("整改到位，同意办结"),
+    });
+    doc.status = str("closed");
+  });
+  await waitSynced(item, li.repo);
+  await zhang.reconnect();
+  await waitSynced(atZhang, zhang.repo);
+  await waitFor("the supervisor to receive the late report", () => plain(item.doc()).progress.some(p => p.id === "p-late"));
+
+  const merged = plain(item.doc());
+  assert.equal(merged.status, "closed", "the late report does not reopen the item");
+  const { body } = await api(server, `/api/records/${item.documentId}`, { token: li.session.access_token });
+  assert.equal(body.status, "closed");
+  assert.deepEqual(body.late_progress, ["p-late"]);
+});
