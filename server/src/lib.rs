@@ -10,7 +10,8 @@
 //! - [`auth`]: passwords, tokens, sessions, the `CurrentUser` extractor, `/api/auth/*`.
 //! - [`users`]: users and units in the database; [`admin`]: the `user`/`unit` commands and
 //!   the first start's `admin`; [`demo`]: `serve --demo`.
-//! - [`api`]: the `/api` router, its JSON error type [`api::ApiError`], the records list.
+//! - [`api`]: the `/api` router, its JSON error type [`api::ApiError`], the records list, the
+//!   dashboard, the weekly report and the Excel ledger.
 //! - [`projection`]: the queryable `records` table kept in step with the documents.
 //! - [`app`]: the router and its state; [`metrics`]: Prometheus counters.
 //! - [`serve`]: wires it all together and shuts down gracefully.

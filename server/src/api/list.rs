@@ -14,8 +14,6 @@
 //! (`due_soon_before`, the start of the first day that is not "due soon"), so the SQL only
 //! compares instants. Tests check the SQL against `derived::light`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -23,17 +21,17 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{NaiveDate, TimeDelta, TimeZone};
-use duyan_shared::derived::{DUE_SOON_DAYS, Light};
+use chrono::NaiveDate;
+use duyan_shared::derived::Light;
 use duyan_shared::records::{DubanStatus, Level, RecordKind, ResearchStatus};
-use duyan_shared::rules::Role;
-use duyan_shared::time::{Timestamp, ZONE};
+use duyan_shared::time::Timestamp;
 use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
 
 use super::ApiError;
+use super::scope::{Reader, bad, due_soon_before, now, parse_at, start_of, subtree};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::directory::Directory;
 
 /// Items per page unless `limit` says otherwise.
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -50,7 +48,7 @@ pub fn router() -> Router<AppState> {
 /// a silently unfiltered list.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Params {
+pub(super) struct Params {
     #[serde(rename = "type")]
     kind: Option<String>,
     status: Option<String>,
@@ -68,8 +66,8 @@ struct Params {
 
 /// The parameters, checked.
 #[derive(Debug, Default)]
-struct Filter {
-    kind: Option<RecordKind>,
+pub(super) struct Filter {
+    pub kind: Option<RecordKind>,
     status: Option<String>,
     unit: Option<String>,
     light: Option<Light>,
@@ -78,16 +76,19 @@ struct Filter {
     pattern: Option<String>,
     due_before: Option<Timestamp>,
     mine: bool,
-    limit: i64,
-    after: Option<Cursor>,
-    at: Option<Timestamp>,
+    /// How many rows to fetch at most.
+    pub limit: i64,
+    /// Whether `limit` was given; the ledger, which has no pages, refuses it.
+    pub limit_given: bool,
+    pub after: Option<Cursor>,
+    pub at: Option<Timestamp>,
 }
 
 /// Where a page ends: the sort key of its last item. The list is ordered by deadline (none
 /// last), then id, which is unique, so a page boundary is exact: no item twice, none skipped,
 /// also when rows change between pages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Cursor {
+pub(super) struct Cursor {
     /// The last item's deadline (ms); `None` for "no deadline", which sorts last.
     d: Option<i64>,
     id: String,
@@ -104,14 +105,6 @@ impl Cursor {
     }
 }
 
-fn bad(message: impl Into<String>) -> ApiError {
-    ApiError::new(
-        axum::http::StatusCode::BAD_REQUEST,
-        "invalid_parameter",
-        message.into(),
-    )
-}
-
 /// Escapes `\`, `%` and `_`, so the search text matches only itself inside `%...%`.
 fn like_pattern(text: &str) -> String {
     let mut pattern = String::with_capacity(text.len() + 2);
@@ -126,16 +119,8 @@ fn like_pattern(text: &str) -> String {
     pattern
 }
 
-/// The start of `date` in Asia/Shanghai.
-fn start_of(date: NaiveDate) -> Option<Timestamp> {
-    let local = ZONE
-        .from_local_datetime(&date.and_hms_opt(0, 0, 0)?)
-        .earliest()?;
-    Some(Timestamp::from(local.to_utc()))
-}
-
 impl Params {
-    fn check(self) -> Result<Filter, ApiError> {
+    pub(super) fn check(self) -> Result<Filter, ApiError> {
         let kind = self
             .kind
             .map(|k| {
@@ -197,6 +182,7 @@ impl Params {
             Some("true") => true,
             Some(_) => return Err(bad("mine must be true or false")),
         };
+        let limit_given = self.limit.is_some();
         let limit = match self.limit {
             None => DEFAULT_LIMIT,
             Some(limit) => limit
@@ -209,15 +195,7 @@ impl Params {
             .cursor
             .map(|c| Cursor::decode(&c).ok_or_else(|| bad("cursor is not one this list gave")))
             .transpose()?;
-        let at = self
-            .at
-            .map(|at| {
-                at.parse::<i64>()
-                    .ok()
-                    .and_then(Timestamp::from_millis)
-                    .ok_or_else(|| bad("at must be milliseconds since the epoch"))
-            })
-            .transpose()?;
+        let at = parse_at(self.at.as_deref())?;
         Ok(Filter {
             kind,
             status,
@@ -228,10 +206,111 @@ impl Params {
             due_before,
             mine,
             limit,
+            limit_given,
             after,
             at,
         })
     }
+}
+
+/// One row of the list as the query gives it; the ledger writes the same rows to a sheet.
+#[derive(Debug)]
+pub(super) struct ListRow {
+    pub id: String,
+    pub kind: Option<String>,
+    pub title: Option<String>,
+    pub doc_no: Option<String>,
+    pub status: Option<String>,
+    pub light: Option<String>,
+    pub level: Option<String>,
+    pub urgency: Option<String>,
+    pub is_major: Option<bool>,
+    pub lead_unit: Option<String>,
+    pub co_units: Vec<String>,
+    pub handlers: Vec<String>,
+    pub supervisors: Vec<String>,
+    pub created_by: Option<String>,
+    pub research_lead: Option<String>,
+    pub research_unit: Option<String>,
+    pub progress_count: i32,
+    pub damaged: Option<String>,
+    pub deadline: Option<i64>,
+    pub last_feedback: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub updated_at: i64,
+}
+
+/// The rows of the list that `reader` may read and `filter` selects, at most `filter.limit`,
+/// after `filter.after`, lights computed for `at`.
+pub(super) async fn fetch(
+    pool: &PgPool,
+    reader: &Reader,
+    filter: &Filter,
+    unit_filter: Option<&[String]>,
+    at: Timestamp,
+) -> Result<Vec<ListRow>, ApiError> {
+    let due_soon_before = due_soon_before(at)?;
+    let (after_deadline, after_id) = match &filter.after {
+        Some(cursor) => (cursor.d, Some(cursor.id.as_str())),
+        None => (None, None),
+    };
+    let rows = sqlx::query_as!(
+        ListRow,
+        r#"with visible as (
+               select r.*,
+                      record_light(r.is_open, r.deadline, r.attention_at, now_ts, soon_ts) as light
+               from readable_records($9, $10, $11::text[]) r,
+                    lateral (select 'epoch'::timestamptz + $12::int8 * interval '1 millisecond' as now_ts,
+                                    'epoch'::timestamptz + $13::int8 * interval '1 millisecond' as soon_ts) t
+               where ($1::text is null or r.kind = $1)
+                 and ($2::text is null or r.status = $2)
+                 and ($3::text[] is null
+                      or r.lead_unit = any($3) or r.co_units && $3 or r.research_unit = any($3))
+                 and ($5::text is null or r.level = $5)
+                 and ($6::text is null or r.search ilike $6)
+                 and ($7::int8 is null
+                      or r.deadline < 'epoch'::timestamptz + $7::int8 * interval '1 millisecond')
+                 and (not $8::bool
+                      or r.created_by = $9
+                      or $9 = any(r.handlers) or $9 = any(r.supervisors)
+                      or r.research_lead = $9 or $9 = any(r.research_members))
+                 and ($15::text is null
+                      or (coalesce(r.deadline, 'infinity'::timestamptz), r.id)
+                         > (coalesce('epoch'::timestamptz + $14::int8 * interval '1 millisecond',
+                                     'infinity'::timestamptz), $15))
+           )
+           select id as "id!", kind, title, doc_no, status, light, level, urgency, is_major,
+                  lead_unit, co_units as "co_units!", handlers as "handlers!",
+                  supervisors as "supervisors!", created_by, research_lead, research_unit,
+                  progress_count as "progress_count!", damaged,
+                  (extract(epoch from deadline) * 1000)::int8 as deadline,
+                  (extract(epoch from last_feedback) * 1000)::int8 as last_feedback,
+                  (extract(epoch from closed_at) * 1000)::int8 as closed_at,
+                  (extract(epoch from updated_at) * 1000)::int8 as "updated_at!"
+           from visible
+           where $4::text is null or light = $4
+           order by coalesce(deadline, 'infinity'::timestamptz), id
+           limit $16"#,
+        filter.kind.map(RecordKind::as_str),
+        filter.status,
+        unit_filter,
+        filter.light.map(Light::as_str),
+        filter.level.map(Level::as_str),
+        filter.pattern,
+        filter.due_before.map(Timestamp::millis),
+        filter.mine,
+        reader.id,
+        reader.reads_all,
+        &reader.units,
+        at.millis(),
+        due_soon_before.millis(),
+        after_deadline,
+        after_id,
+        filter.limit,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows)
 }
 
 /// One item of the list.
@@ -241,6 +320,8 @@ struct Item {
     #[serde(rename = "type")]
     kind: Option<String>,
     title: Option<String>,
+    /// 文号.
+    doc_no: Option<String>,
     status: Option<String>,
     /// Green, yellow or red for open 督办事项; none otherwise.
     light: Option<Light>,
@@ -273,25 +354,11 @@ struct Page {
     next_cursor: Option<String>,
 }
 
-fn now() -> Timestamp {
-    let millis = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    Timestamp::from_millis(millis).unwrap_or_else(|| Timestamp::from(chrono::DateTime::UNIX_EPOCH))
-}
-
-/// The units a unit's member reads: the unit and every unit below it.
-fn subtree(directory: &Directory, unit: &str) -> Vec<String> {
-    let mut units: Vec<String> = directory
-        .units()
-        .filter(|u| directory.unit_within(&u.id, unit))
-        .map(|u| u.id.clone())
-        .collect();
-    // Records may name a unit the directory does not know; it is still "this unit".
-    if !units.iter().any(|u| u == unit) {
-        units.push(unit.to_owned());
-    }
-    units
+/// Calendar days from `at` to `deadline` (ms), in Asia/Shanghai, as `derived::days_left`.
+pub(super) fn days_left(deadline: Option<i64>, at: Timestamp) -> Option<i64> {
+    deadline
+        .and_then(Timestamp::from_millis)
+        .map(|deadline| (deadline.local_date() - at.local_date()).num_days())
 }
 
 /// `GET /api/records`: see the module documentation for the rules.
@@ -301,109 +368,28 @@ async fn list(
     params: Result<Query<Params>, QueryRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Query(params) = params.map_err(|rejection| bad(rejection.body_text()))?;
-    let filter = params.check()?;
+    let mut filter = params.check()?;
     let directory = state.directory.current();
-    let user = &caller.user;
-    let reads_all = user
-        .roles
-        .iter()
-        .any(|r| matches!(r, Role::Admin | Role::Leader | Role::Supervisor));
-    let my_units = user
-        .unit
-        .as_deref()
-        .map(|u| subtree(&directory, u))
-        .unwrap_or_default();
-    let unit_filter = filter.unit.as_deref().map(|u| subtree(&directory, u));
-
+    let reader = Reader::of(&caller.user, &directory);
+    let unit_filter = filter.unit_subtree(&directory);
     let at = filter.at.unwrap_or_else(now);
-    let due_soon_before = at
-        .local_date()
-        .checked_add_signed(TimeDelta::days(DUE_SOON_DAYS + 1))
-        .and_then(start_of)
-        .ok_or_else(|| bad("at is out of range"))?;
-    let (after_deadline, after_id) = match &filter.after {
-        Some(cursor) => (cursor.d, Some(cursor.id.as_str())),
-        None => (None, None),
-    };
+    let page_size = filter.limit;
+    // One more than a page tells whether another page follows.
+    filter.limit += 1;
+    let rows = fetch(&state.pool, &reader, &filter, unit_filter.as_deref(), at).await?;
 
-    let rows = sqlx::query!(
-        r#"with visible as (
-               select r.*,
-                      case when not r.is_open then null
-                           when r.deadline < now_ts then 'red'
-                           when r.deadline < soon_ts or r.attention_at < now_ts then 'yellow'
-                           else 'green' end as light
-               from records r,
-                    lateral (select 'epoch'::timestamptz + $12::int8 * interval '1 millisecond' as now_ts,
-                                    'epoch'::timestamptz + $13::int8 * interval '1 millisecond' as soon_ts) t
-               where ($10::bool
-                      or r.created_by = $9 or r.owner = $9
-                      or $9 = any(r.handlers) or $9 = any(r.supervisors)
-                      or r.research_lead = $9 or $9 = any(r.research_members)
-                      or r.lead_unit = any($11::text[]) or r.co_units && $11::text[]
-                      or r.research_unit = any($11::text[]))
-                 and ($1::text is null or r.kind = $1)
-                 and ($2::text is null or r.status = $2)
-                 and ($3::text[] is null
-                      or r.lead_unit = any($3) or r.co_units && $3 or r.research_unit = any($3))
-                 and ($5::text is null or r.level = $5)
-                 and ($6::text is null or r.search ilike $6)
-                 and ($7::int8 is null
-                      or r.deadline < 'epoch'::timestamptz + $7::int8 * interval '1 millisecond')
-                 and (not $8::bool
-                      or r.created_by = $9
-                      or $9 = any(r.handlers) or $9 = any(r.supervisors)
-                      or r.research_lead = $9 or $9 = any(r.research_members))
-                 and ($15::text is null
-                      or (coalesce(r.deadline, 'infinity'::timestamptz), r.id)
-                         > (coalesce('epoch'::timestamptz + $14::int8 * interval '1 millisecond',
-                                     'infinity'::timestamptz), $15))
-           )
-           select id as "id!", kind, title, status, light, level, urgency, is_major, lead_unit,
-                  co_units as "co_units!", handlers as "handlers!",
-                  supervisors as "supervisors!", created_by, research_lead, research_unit,
-                  progress_count as "progress_count!", damaged,
-                  (extract(epoch from deadline) * 1000)::int8 as deadline,
-                  (extract(epoch from last_feedback) * 1000)::int8 as last_feedback,
-                  (extract(epoch from closed_at) * 1000)::int8 as closed_at,
-                  (extract(epoch from updated_at) * 1000)::int8 as "updated_at!"
-           from visible
-           where $4::text is null or light = $4
-           order by coalesce(deadline, 'infinity'::timestamptz), id
-           limit $16"#,
-        filter.kind.map(RecordKind::as_str),
-        filter.status,
-        unit_filter.as_deref(),
-        filter.light.map(Light::as_str),
-        filter.level.map(Level::as_str),
-        filter.pattern,
-        filter.due_before.map(Timestamp::millis),
-        filter.mine,
-        user.id,
-        reads_all,
-        &my_units,
-        at.millis(),
-        due_soon_before.millis(),
-        after_deadline,
-        after_id,
-        filter.limit + 1,
-    )
-    .fetch_all(&state.pool)
-    .await?;
-
-    let more = rows.len() > usize::try_from(filter.limit).unwrap_or(usize::MAX);
+    let page_len = usize::try_from(page_size).unwrap_or(usize::MAX);
+    let more = rows.len() > page_len;
     let mut items: Vec<Item> = rows
         .into_iter()
-        .take(usize::try_from(filter.limit).unwrap_or(usize::MAX))
+        .take(page_len)
         .map(|row| Item {
-            days_left: row
-                .deadline
-                .and_then(Timestamp::from_millis)
-                .map(|deadline| (deadline.local_date() - at.local_date()).num_days()),
+            days_left: days_left(row.deadline, at),
             light: row.light.as_deref().and_then(|l| l.parse().ok()),
             id: row.id,
             kind: row.kind,
             title: row.title,
+            doc_no: row.doc_no,
             status: row.status,
             deadline: row.deadline,
             level: row.level,
@@ -432,6 +418,16 @@ async fn list(
         .encode()
     });
     Ok(axum::Json(Page { items, next_cursor }))
+}
+
+impl Filter {
+    /// The `unit` filter as the unit and the units below it.
+    pub(super) fn unit_subtree(
+        &self,
+        directory: &crate::directory::Directory,
+    ) -> Option<Vec<String>> {
+        self.unit.as_deref().map(|u| subtree(directory, u))
+    }
 }
 
 #[cfg(test)]

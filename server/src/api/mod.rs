@@ -1,11 +1,21 @@
 //! The JSON API under `/api`: its router, its error type and its JSON extractor.
 //!
+//! Reads of the projection: [`list`] (`GET /api/records`), [`dashboard`], [`weekly`]
+//! (`GET /api/reports/weekly`, JSON or Excel) and [`ledger`] (`GET /api/ledger.xlsx`); what
+//! they share (the caller as the access rule sees them, the clock) is in [`scope`], the Excel
+//! plumbing in [`xlsx`].
+//!
 //! Every answer under `/api`, errors included, is JSON: an unknown path is a JSON 404 (never
 //! the web app's `index.html`), a body axum cannot read is a JSON 400/413/415.
 
+pub mod dashboard;
 pub mod error;
+pub mod ledger;
 pub mod list;
 pub mod records;
+pub mod scope;
+pub mod weekly;
+pub mod xlsx;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -32,6 +42,9 @@ pub fn router() -> Router<AppState> {
         .merge(crate::auth::routes::router())
         .merge(records::router())
         .merge(list::router())
+        .merge(dashboard::router())
+        .merge(weekly::router())
+        .merge(ledger::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -74,7 +74,7 @@ async fn upsert(pool: &PgPool, id: &str, row: &Row) -> Result<(), sqlx::Error> {
                research_unit, created_at, assigned_at, deadline, closed_at, feedback_cycle,
                last_feedback, attention_at, progress_count, urge_count, review_count,
                extension_count, instruction_count, site_check_count, visit_count, finding_count,
-               search, damaged, updated_at)
+               search, damaged, doc_no, feedback_due, progress_ats, updated_at)
            values (
                $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
                'epoch'::timestamptz + $18::int8 * interval '1 millisecond',
@@ -84,7 +84,11 @@ async fn upsert(pool: &PgPool, id: &str, row: &Row) -> Result<(), sqlx::Error> {
                $22,
                'epoch'::timestamptz + $23::int8 * interval '1 millisecond',
                'epoch'::timestamptz + $24::int8 * interval '1 millisecond',
-               $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, now())
+               $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35,
+               'epoch'::timestamptz + $36::int8 * interval '1 millisecond',
+               array(select 'epoch'::timestamptz + at * interval '1 millisecond'
+                     from unnest($37::int8[]) with ordinality as p(at, n) order by n),
+               now())
            on conflict (id) do update set
                kind = excluded.kind, title = excluded.title, status = excluded.status,
                is_open = excluded.is_open, level = excluded.level, urgency = excluded.urgency,
@@ -103,7 +107,9 @@ async fn upsert(pool: &PgPool, id: &str, row: &Row) -> Result<(), sqlx::Error> {
                instruction_count = excluded.instruction_count,
                site_check_count = excluded.site_check_count,
                visit_count = excluded.visit_count, finding_count = excluded.finding_count,
-               search = excluded.search, damaged = excluded.damaged, updated_at = now()"#,
+               search = excluded.search, damaged = excluded.damaged,
+               doc_no = excluded.doc_no, feedback_due = excluded.feedback_due,
+               progress_ats = excluded.progress_ats, updated_at = now()"#,
         id,
         row.kind,
         row.title,
@@ -138,6 +144,9 @@ async fn upsert(pool: &PgPool, id: &str, row: &Row) -> Result<(), sqlx::Error> {
         row.counts.findings,
         row.search,
         row.damaged,
+        row.doc_no,
+        row.feedback_due,
+        &row.progress_ats,
     )
     .execute(pool)
     .await?;

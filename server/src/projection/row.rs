@@ -24,6 +24,8 @@ pub struct Counts {
 pub struct Row {
     pub kind: Option<String>,
     pub title: Option<String>,
+    /// 文号.
+    pub doc_no: Option<String>,
     pub status: Option<String>,
     pub is_open: bool,
     pub level: Option<String>,
@@ -44,6 +46,10 @@ pub struct Row {
     pub closed_at: Option<i64>,
     pub feedback_cycle: Option<String>,
     pub last_feedback: Option<i64>,
+    /// When the next periodic report is due ([`derived::next_feedback_due`]).
+    pub feedback_due: Option<i64>,
+    /// The instants of the progress entries, in entry order.
+    pub progress_ats: Vec<i64>,
     pub attention_at: Option<i64>,
     pub counts: Counts,
     pub search: String,
@@ -136,6 +142,7 @@ impl Row {
         Self {
             kind: Some("duban".into()),
             title: Some(item.title.clone()),
+            doc_no: item.doc_no.clone(),
             status: Some(item.status.as_str().into()),
             is_open: item.status.is_open(),
             level: Some(item.level.as_str().into()),
@@ -152,6 +159,8 @@ impl Row {
             closed_at: ms(derived::closed_at(item)),
             feedback_cycle: Some(item.feedback_cycle.as_str().into()),
             last_feedback: ms(derived::last_feedback(item)),
+            feedback_due: ms(derived::next_feedback_due(item)),
+            progress_ats: item.progress.iter().map(|p| p.at.millis()).collect(),
             attention_at: ms(attention_at),
             counts: Counts {
                 progress: count(&item.progress),
