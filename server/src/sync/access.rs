@@ -50,18 +50,6 @@ pub trait People: Send + Sync {
     fn unit_within(&self, unit: &str, ancestor: &str) -> bool;
 }
 
-/// No users at all: every decision is no. Until the directory is wired in.
-pub struct Nobody;
-
-impl People for Nobody {
-    fn person(&self, _: &str) -> Option<Person> {
-        None
-    }
-    fn unit_within(&self, unit: &str, ancestor: &str) -> bool {
-        unit == ancestor
-    }
-}
-
 /// What a document holds, as far as access is concerned.
 // One per loaded document, replaced after each reviewed message: boxing the record would add
 // an allocation per review and buy nothing.
