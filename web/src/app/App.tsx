@@ -1,0 +1,105 @@
+// Routes (history API; the server falls back to index.html for every path, the service worker
+// does the same offline). Screens other than the first tabs load on demand.
+
+import { lazy, Suspense, useEffect, useState, useSyncExternalStore } from "react";
+import { BrowserRouter, Navigate, Outlet, Route, Routes, useLocation, useNavigate } from "react-router";
+import { DotLoading } from "antd-mobile";
+
+import { sessions } from "../auth/session";
+import { SyncClient } from "../sync/client";
+import { Login } from "../views/Login";
+import { Todo } from "../views/Todo";
+import { Ledger } from "../views/Ledger";
+import { DubanDetail } from "../records/DubanDetail";
+import { UpdatePrompt } from "../components/UpdatePrompt";
+import { useT } from "../i18n";
+import { ClientContext } from "./context";
+import { Shell } from "./Shell";
+
+const DubanNew = lazy(() => import("../records/DubanNew"));
+const ResearchList = lazy(() => import("../research/ResearchList"));
+const ResearchNew = lazy(() => import("../research/ResearchNew"));
+const ResearchDetail = lazy(() => import("../research/ResearchDetail"));
+const Dashboard = lazy(() => import("../views/Dashboard"));
+const Settings = lazy(() => import("../views/Settings"));
+
+export function App() {
+  return (
+    <BrowserRouter>
+      <UpdatePrompt />
+      <Routes>
+        <Route path="/login" element={<Login />} />
+        <Route element={<SignedIn />}>
+          <Route element={<Shell />}>
+            <Route index element={<Todo />} />
+            <Route path="ledger" element={<Ledger />} />
+            <Route path="items/new" element={<Lazy><DubanNew /></Lazy>} />
+            <Route path="items/:id" element={<DubanDetail />} />
+            <Route path="research" element={<Lazy><ResearchList /></Lazy>} />
+            <Route path="research/new" element={<Lazy><ResearchNew /></Lazy>} />
+            <Route path="research/:id" element={<Lazy><ResearchDetail /></Lazy>} />
+            <Route path="dashboard" element={<Lazy><Dashboard /></Lazy>} />
+            <Route path="settings" element={<Lazy><Settings /></Lazy>} />
+            <Route path="*" element={<Navigate to="/" replace />} />
+          </Route>
+        </Route>
+      </Routes>
+    </BrowserRouter>
+  );
+}
+
+function Lazy({ children }: { children: React.ReactNode }) {
+  return <Suspense fallback={<Loading />}>{children}</Suspense>;
+}
+
+export function Loading() {
+  const t = useT();
+  return (
+    <div className="loading">
+      <DotLoading /> {t("common.loading")}
+    </div>
+  );
+}
+
+/**
+ * Everything behind sign-in. The session is kept in localStorage, so after one online sign-in
+ * this opens with no network; the sync client of that user runs while it is mounted.
+ */
+function SignedIn() {
+  const session = useSyncExternalStore(sessions.subscribe, sessions.getSnapshot);
+  const userId = session?.user.id ?? null;
+  const location = useLocation();
+  const navigate = useNavigate();
+  const [client, setClient] = useState<SyncClient | null>(null);
+
+  useEffect(() => {
+    if (!userId || !session) return;
+    let live = true;
+    let started: SyncClient | null = null;
+    const user = session.user;
+    // Signed out elsewhere or disabled: to the login page. A refused refresh (e.g. 30 days
+    // offline) keeps the app usable on local data; the status bar asks to sign in again.
+    void SyncClient.start(user, (closedByServer) => {
+      if (closedByServer) navigate("/login", { replace: true });
+    }).then((c) => {
+      started = c;
+      if (live) setClient(c);
+      else void c.stop();
+    });
+    return () => {
+      live = false;
+      setClient(null);
+      if (started) void started.stop();
+    };
+    // One client per user: token rotations change `session` but not who is signed in.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [userId]);
+
+  if (!session) return <Navigate to="/login" replace state={{ from: location.pathname }} />;
+  if (!client || client.user.id !== userId) return <Loading />;
+  return (
+    <ClientContext.Provider value={client}>
+      <Outlet />
+    </ClientContext.Provider>
+  );
+}

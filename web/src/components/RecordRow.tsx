@@ -1,0 +1,51 @@
+// One row of a list: title, status, light and days left, and whether it is on the server.
+
+import { List } from "antd-mobile";
+import { useNavigate } from "react-router";
+
+import type { Light } from "../domain/derived";
+import { enumLabel, useT } from "../i18n";
+import { LightTag } from "./LightTag";
+
+export interface RowView {
+  id: string;
+  kind: "duban" | "research";
+  title: string;
+  status: string;
+  light: Light | null;
+  daysLeft: number | null;
+  /** Unit or people, already named. */
+  detail: string;
+  synced: boolean | null;
+}
+
+export function RecordRow({ row }: { row: RowView }) {
+  const t = useT();
+  const navigate = useNavigate();
+  const path = row.kind === "duban" ? `/items/${row.id}` : `/research/${row.id}`;
+  const statusGroup = row.kind === "duban" ? "status" : "rstatus";
+  const days =
+    row.daysLeft === null
+      ? ""
+      : row.daysLeft < 0
+        ? t("days.overdue", { n: -row.daysLeft })
+        : t("days.left", { n: row.daysLeft });
+  return (
+    <List.Item
+      data-testid="record-row"
+      data-id={row.id}
+      onClick={() => navigate(path)}
+      prefix={row.kind === "duban" ? <LightTag light={row.light} /> : undefined}
+      description={
+        <span className="row-meta">
+          {enumLabel(t, statusGroup, row.status)}
+          {days ? ` · ${days}` : ""}
+          {row.detail ? ` · ${row.detail}` : ""}
+          {row.synced === false ? ` · ${t("sync.pending")}` : ""}
+        </span>
+      }
+    >
+      <span className="row-title">{row.title || t("common.untitled")}</span>
+    </List.Item>
+  );
+}

@@ -1,0 +1,26 @@
+// Entry: loads the Automerge wasm (a separate cached file), then renders the app.
+import { createRoot } from "react-dom/client";
+import { unstableSetRender } from "antd-mobile";
+
+import { App } from "./app/App";
+import { loadAutomerge } from "./sync/wasm";
+import "./styles/app.css";
+
+// antd-mobile's imperative Toast/Dialog render through ReactDOM.render, gone in React 19.
+unstableSetRender((node, container) => {
+  const root = createRoot(container);
+  root.render(node);
+  return async () => {
+    root.unmount();
+  };
+});
+
+const root = document.getElementById("root");
+if (root) {
+  void loadAutomerge().then(
+    () => createRoot(root).render(<App />),
+    (error: unknown) => {
+      root.textContent = `无法加载同步引擎 (Automerge): ${String(error)}`;
+    },
+  );
+}

@@ -1,0 +1,58 @@
+// The server's list API (`GET /api/records`), used when online: its rows are shown at once,
+// and each returned document is opened through the repo so that it is cached in IndexedDB and
+// indexed locally ("mine, my unit's" stay available offline).
+
+import { apiGet } from "../auth/api";
+import type { Light } from "../domain/derived";
+import type { SyncClient } from "./client";
+
+export interface ServerRow {
+  id: string;
+  type: "duban" | "research" | null;
+  title: string | null;
+  doc_no: string | null;
+  status: string | null;
+  light: Light | null;
+  days_left: number | null;
+  deadline: number | null;
+  lead_unit: string | null;
+  handlers: string[];
+  research_unit: string | null;
+  damaged: string | null;
+}
+
+interface Page {
+  items: ServerRow[];
+  next_cursor: string | null;
+}
+
+/** Documents opened at once in the background; more would crowd the socket on a slow link. */
+const OPEN_CONCURRENCY = 4;
+
+/** One page of the list for `params`; opens the returned documents in the background. */
+export async function fetchServerRows(client: SyncClient, params: Record<string, string>): Promise<ServerRow[]> {
+  const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== ""));
+  const page = await apiGet<Page>(`/api/records?${query.toString()}`);
+  const rows = page.items.filter((row) => !row.damaged);
+  void cacheDocuments(client, rows.map((row) => row.id));
+  return rows;
+}
+
+async function cacheDocuments(client: SyncClient, ids: string[]): Promise<void> {
+  // Also those held already: opening one syncs it, so the offline copy is the latest.
+  const queue = [...ids];
+  const worker = async () => {
+    for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+      await client.open(id).catch(() => undefined);
+    }
+  };
+  await Promise.all(Array.from({ length: OPEN_CONCURRENCY }, worker));
+}
+
+/** Refreshes what this user should have offline: their items and their unit's (mine=true). */
+export async function cacheMine(client: SyncClient): Promise<void> {
+  await fetchServerRows(client, { mine: "true", limit: "200" }).catch(() => []);
+  if (client.user.unit) {
+    await fetchServerRows(client, { unit: client.user.unit, limit: "200" }).catch(() => []);
+  }
+}

@@ -1,0 +1,135 @@
+// Dashboard for leaders: counts by status and light per lead unit, and the on-time closing
+// rate. Online it shows the server's numbers (over everything this user may read); offline it
+// counts the records held on this phone, and says so.
+
+import { useEffect, useMemo, useState } from "react";
+import { Card, Grid, List, NavBar, Tag } from "antd-mobile";
+
+import { useDirectory, useIndexEntries, useNet, useNow } from "../app/context";
+import { apiGet } from "../auth/api";
+import { closedAt, light, type Light } from "../domain/derived";
+import type { RecordSummary } from "../domain/summary";
+import { DUBAN_STATUSES } from "../generated/records";
+import { enumLabel, useT } from "../i18n";
+import { unitName } from "../sync/directory";
+
+interface Counts {
+  items: number;
+  by_status: Record<string, number>;
+  by_light: Record<Light, number>;
+  on_time: { closed_with_deadline: number; on_time: number; rate: number | null };
+  feedback_late: number;
+}
+
+interface DashboardData {
+  units: (Counts & { unit: string | null; name: string | null })[];
+  totals: Counts;
+}
+
+function emptyCounts(): Counts {
+  return {
+    items: 0,
+    by_status: Object.fromEntries(DUBAN_STATUSES.map((s) => [s, 0])),
+    by_light: { green: 0, yellow: 0, red: 0 },
+    on_time: { closed_with_deadline: 0, on_time: 0, rate: null },
+    feedback_late: 0,
+  };
+}
+
+/** The same counts from the summaries held on this phone. */
+export function localDashboard(summaries: readonly RecordSummary[], now: number): DashboardData {
+  const totals = emptyCounts();
+  const units = new Map<string | null, Counts>();
+  for (const s of summaries) {
+    if (s.kind !== "duban" || !s.facts) continue;
+    const unit = units.get(s.unit) ?? emptyCounts();
+    units.set(s.unit, unit);
+    for (const c of [totals, unit]) {
+      c.items += 1;
+      c.by_status[s.facts.status] = (c.by_status[s.facts.status] ?? 0) + 1;
+      const l = light(s.facts, now);
+      if (l) c.by_light[l] += 1;
+      const closed = closedAt(s.facts);
+      if ((s.facts.status === "closed" || s.facts.status === "evaluated") && closed !== null && s.deadline !== null) {
+        c.on_time.closed_with_deadline += 1;
+        if (closed <= s.deadline) c.on_time.on_time += 1;
+      }
+    }
+  }
+  for (const c of [totals, ...units.values()]) {
+    c.on_time.rate = c.on_time.closed_with_deadline ? c.on_time.on_time / c.on_time.closed_with_deadline : null;
+  }
+  return { totals, units: [...units.entries()].map(([unit, c]) => ({ ...c, unit, name: null })) };
+}
+
+export default function Dashboard() {
+  const t = useT();
+  const net = useNet();
+  const online = net.browserOnline && net.connected;
+  const entries = useIndexEntries();
+  const dir = useDirectory();
+  const now = useNow();
+  const [server, setServer] = useState<DashboardData | null>(null);
+  useEffect(() => {
+    if (!online) return;
+    let live = true;
+    apiGet<DashboardData>("/api/dashboard").then(
+      (d) => live && setServer(d),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [online]);
+  const local = useMemo(
+    () => localDashboard(entries.filter((e) => e.summary && !e.unavailable).map((e) => e.summary as RecordSummary), now),
+    [entries, now],
+  );
+  const data = online && server ? server : local;
+  const rate = (c: Counts) => (c.on_time.rate === null ? "—" : `${Math.round(c.on_time.rate * 100)}%`);
+  return (
+    <>
+      <NavBar back={null}>{t("dashboard.title")}</NavBar>
+      {!(online && server) ? <p className="notice">{t("dashboard.local")}</p> : null}
+      <Card title={t("dashboard.totals")} data-testid="dashboard-totals">
+        <Grid columns={4} gap={8}>
+          <Grid.Item><Stat label={t("dashboard.items")} value={data.totals.items} /></Grid.Item>
+          <Grid.Item><Stat label={t("light.red")} value={data.totals.by_light.red} color="danger" /></Grid.Item>
+          <Grid.Item><Stat label={t("light.yellow")} value={data.totals.by_light.yellow} color="warning" /></Grid.Item>
+          <Grid.Item><Stat label={t("light.green")} value={data.totals.by_light.green} color="success" /></Grid.Item>
+        </Grid>
+        <p className="hint">
+          {t("dashboard.on_time")}：{rate(data.totals)} · {t("dashboard.feedback_late")}：{data.totals.feedback_late}
+        </p>
+        <div className="status-counts">
+          {DUBAN_STATUSES.map((s) => (
+            <Tag key={s} fill="outline">
+              {enumLabel(t, "status", s)} {data.totals.by_status[s] ?? 0}
+            </Tag>
+          ))}
+        </div>
+      </Card>
+      <List header={t("dashboard.by_unit")}>
+        {data.units.map((u) => (
+          <List.Item
+            key={u.unit ?? "none"}
+            data-testid="dashboard-unit"
+            description={`${t("light.red")} ${u.by_light.red} · ${t("light.yellow")} ${u.by_light.yellow} · ${t("light.green")} ${u.by_light.green} · ${t("dashboard.on_time")} ${rate(u)}`}
+            extra={u.items}
+          >
+            {u.name ?? (u.unit ? unitName(dir, u.unit) : t("dashboard.no_unit"))}
+          </List.Item>
+        ))}
+      </List>
+    </>
+  );
+}
+
+function Stat({ label, value, color }: { label: string; value: number; color?: string }) {
+  return (
+    <div className="stat">
+      <div className={`stat-value ${color ?? ""}`}>{value}</div>
+      <div className="stat-label">{label}</div>
+    </div>
+  );
+}

@@ -1,0 +1,171 @@
+// 督办台账: every 督办事项 this user may read, with filters and search. Offline it filters the
+// local index; online it also asks the server (which knows records not yet on this phone) and
+// caches what it returns.
+
+import { useEffect, useMemo, useState } from "react";
+import { Button, List, NavBar, Toast } from "antd-mobile";
+import { useNavigate } from "react-router";
+
+import { useActor, useClient, useDirectory, useIndexEntries, useNet, useNow } from "../app/context";
+import { apiResponse } from "../auth/api";
+import { RecordRow } from "../components/RecordRow";
+import { DUBAN_STATUSES, LEVELS } from "../generated/records";
+import { ledgerRows, type LedgerFilter } from "../domain/lists";
+import { mayCreate } from "../domain/permissions";
+import type { RecordSummary } from "../domain/summary";
+import { endOfDayFromIso } from "../domain/time";
+import { enumLabel, useT } from "../i18n";
+import { fetchServerRows, type ServerRow } from "../sync/serverList";
+import { localRowView, serverRowView } from "./rows";
+
+/** Typing settles this long before the server is asked. */
+const SEARCH_DELAY_MS = 300;
+
+export function Ledger() {
+  const t = useT();
+  const navigate = useNavigate();
+  const client = useClient();
+  const actor = useActor();
+  const entries = useIndexEntries();
+  const dir = useDirectory();
+  const now = useNow();
+  const net = useNet();
+  const online = net.browserOnline && net.connected;
+  const [filter, setFilter] = useState<LedgerFilter & { due?: string }>({});
+  const [server, setServer] = useState<ServerRow[]>([]);
+
+  const local = useMemo(() => {
+    const summaries = entries.filter((e) => e.summary && !e.unavailable).map((e) => e.summary as RecordSummary);
+    return ledgerRows(summaries, { ...filter, dueBefore: filter.due ? endOfDayFromIso(filter.due) : null }, now);
+  }, [entries, filter, now]);
+
+  const params = useMemo(
+    () => ({
+      type: "duban",
+      status: filter.status ?? "",
+      light: filter.light ?? "",
+      level: filter.level ?? "",
+      unit: filter.unit ?? "",
+      q: filter.q?.trim() ?? "",
+      due_before: filter.due ?? "",
+      limit: "100",
+    }),
+    [filter],
+  );
+
+  useEffect(() => {
+    if (!online) return;
+    let live = true;
+    const timer = setTimeout(() => {
+      fetchServerRows(client, params).then(
+        (rows) => live && setServer(rows),
+        () => live && setServer([]),
+      );
+    }, SEARCH_DELAY_MS);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [client, params, online]);
+
+  const byId = new Map(entries.map((e) => [e.id, e]));
+  const shown = new Set(local.map((row) => row.summary.id));
+  // Server rows not (yet) held here; while offline the last answer is not shown, so the list
+  // is exactly what the phone can open.
+  const extra = online ? server.filter((row) => !shown.has(row.id) && row.type === "duban") : [];
+
+  const exportXlsx = async () => {
+    try {
+      const response = await apiResponse(`/api/ledger.xlsx?${new URLSearchParams(Object.entries(params).filter(([k, v]) => v !== "" && k !== "limit" && k !== "type")).toString()}`);
+      const url = URL.createObjectURL(await response.blob());
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = "督办台账.xlsx";
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch {
+      Toast.show({ content: t("ledger.export_failed") });
+    }
+  };
+
+  const set = (patch: Partial<typeof filter>) => setFilter((f) => ({ ...f, ...patch }));
+  return (
+    <>
+      <NavBar
+        back={null}
+        right={
+          mayCreate("duban", actor.roles) ? (
+            <Button size="mini" color="primary" data-testid="new-item" onClick={() => navigate("/items/new")}>
+              {t("ledger.new")}
+            </Button>
+          ) : null
+        }
+      >
+        {t("ledger.title")}
+      </NavBar>
+      <div className="filters">
+        <input
+          className="field"
+          type="search"
+          data-testid="ledger-search"
+          placeholder={t("ledger.search")}
+          value={filter.q ?? ""}
+          onChange={(e) => set({ q: e.target.value })}
+        />
+        <div className="filter-row">
+          <select className="field" aria-label={t("field.status")} value={filter.status ?? ""} onChange={(e) => set({ status: e.target.value as LedgerFilter["status"] })}>
+            <option value="">{t("ledger.all_statuses")}</option>
+            {DUBAN_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {enumLabel(t, "status", s)}
+              </option>
+            ))}
+          </select>
+          <select className="field" aria-label={t("field.light")} value={filter.light ?? ""} onChange={(e) => set({ light: e.target.value as LedgerFilter["light"] })}>
+            <option value="">{t("ledger.all_lights")}</option>
+            {(["red", "yellow", "green"] as const).map((l) => (
+              <option key={l} value={l}>
+                {t(`light.${l}`)}
+              </option>
+            ))}
+          </select>
+          <select className="field" aria-label={t("field.level")} value={filter.level ?? ""} onChange={(e) => set({ level: e.target.value })}>
+            <option value="">{t("ledger.all_levels")}</option>
+            {LEVELS.map((l) => (
+              <option key={l} value={l}>
+                {enumLabel(t, "level", l)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="filter-row">
+          <select className="field" aria-label={t("field.lead_unit")} value={filter.unit ?? ""} onChange={(e) => set({ unit: e.target.value })}>
+            <option value="">{t("ledger.all_units")}</option>
+            {dir.units.map((u) => (
+              <option key={u.id} value={u.id}>
+                {u.name}
+              </option>
+            ))}
+          </select>
+          <label className="inline-label">
+            {t("ledger.due_before")}
+            <input className="field" type="date" value={filter.due ?? ""} onChange={(e) => set({ due: e.target.value })} />
+          </label>
+        </div>
+        {online ? (
+          <Button size="small" fill="outline" onClick={() => void exportXlsx()}>
+            {t("ledger.export")}
+          </Button>
+        ) : null}
+      </div>
+      <List header={t("ledger.count", { n: local.length + extra.length })}>
+        {local.map((row) => (
+          <RecordRow key={row.summary.id} row={localRowView(row, byId.get(row.summary.id), dir)} />
+        ))}
+        {extra.map((row) => (
+          <RecordRow key={row.id} row={serverRowView(row, dir)} />
+        ))}
+      </List>
+    </>
+  );
+}

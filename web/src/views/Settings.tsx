@@ -1,0 +1,75 @@
+// Settings: language, the storage this app uses on the phone, and signing out.
+
+import { useEffect, useState } from "react";
+import { Button, Dialog, List, NavBar } from "antd-mobile";
+import { useNavigate } from "react-router";
+
+import { useClient, useIndexEntries } from "../app/context";
+import { logout } from "../auth/api";
+import { sessions } from "../auth/session";
+import { setLanguage, useLang, useT, enumLabel } from "../i18n";
+import { unsyncedCount } from "../sync/localIndex";
+
+function megabytes(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+export default function Settings() {
+  const t = useT();
+  const lang = useLang();
+  const navigate = useNavigate();
+  const client = useClient();
+  const entries = useIndexEntries();
+  const [usage, setUsage] = useState<{ used: number; quota: number } | null>(null);
+  const [persisted, setPersisted] = useState<boolean | null>(null);
+
+  useEffect(() => {
+    void navigator.storage?.estimate?.().then((e) => setUsage({ used: e.usage ?? 0, quota: e.quota ?? 0 }));
+    void navigator.storage?.persisted?.().then(setPersisted);
+  }, []);
+
+  const signOut = async () => {
+    const pending = unsyncedCount(entries);
+    if (pending > 0) {
+      const sure = await Dialog.confirm({ content: t("settings.sign_out_pending", { n: pending }) });
+      if (!sure) return;
+    }
+    await logout();
+    await client.stop();
+    sessions.set(null);
+    navigate("/login", { replace: true });
+  };
+
+  return (
+    <>
+      <NavBar back={null}>{t("settings.title")}</NavBar>
+      <List header={t("settings.account")}>
+        <List.Item extra={client.user.display_name}>{t("settings.user")}</List.Item>
+        <List.Item extra={client.user.roles.map((r) => enumLabel(t, "role", r)).join("、")}>{t("settings.roles")}</List.Item>
+      </List>
+      <List header={t("settings.language")}>
+        <List.Item>
+          <Button size="small" color={lang === "zh-CN" ? "primary" : "default"} data-testid="lang-zh" onClick={() => setLanguage("zh-CN")}>
+            中文
+          </Button>{" "}
+          <Button size="small" color={lang === "en" ? "primary" : "default"} data-testid="lang-en" onClick={() => setLanguage("en")}>
+            English
+          </Button>
+        </List.Item>
+      </List>
+      <List header={t("settings.storage")}>
+        <List.Item extra={<span data-testid="storage-used">{usage ? megabytes(usage.used) : "—"}</span>}>{t("settings.storage_used")}</List.Item>
+        <List.Item extra={usage ? megabytes(usage.quota) : "—"}>{t("settings.storage_quota")}</List.Item>
+        <List.Item extra={persisted === null ? "—" : persisted ? t("settings.persisted") : t("settings.not_persisted")}>
+          {t("settings.persistence")}
+        </List.Item>
+        <List.Item extra={entries.filter((e) => e.summary).length}>{t("settings.records")}</List.Item>
+      </List>
+      <div className="section">
+        <Button block color="danger" fill="outline" data-testid="sign-out" onClick={() => void signOut()}>
+          {t("settings.sign_out")}
+        </Button>
+      </div>
+    </>
+  );
+}
