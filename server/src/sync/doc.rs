@@ -60,6 +60,8 @@ struct PeerSync {
     /// The peer asked for the document without having it (`request`).
     wants: bool,
     told_unavailable: bool,
+    /// The heads of the last sync message sent to this peer: what it knows the server holds.
+    told: Vec<ChangeHash>,
 }
 
 /// What storage holds of this document, as far as this task knows.
@@ -367,6 +369,7 @@ impl DocTask {
             state: sync::State::new(),
             wants: false,
             told_unavailable: false,
+            told: Vec::new(),
         });
         // A peer that asked for the document and now sends heads has it after all (it
         // created or imported it): from here on it is synced like any other.
@@ -399,23 +402,43 @@ impl DocTask {
         message: &sync::Message,
     ) -> Result<Option<Refusal>, Attribution> {
         let mut actors: Vec<ActorId> = Vec::new();
-        let mut note = |change: &Change, doc: &Automerge| {
-            if doc.get_change_by_hash(&change.hash()).is_none()
-                && !actors.contains(change.actor_id())
-            {
+        let mut note = |change: &Change| {
+            if !actors.contains(change.actor_id()) {
                 actors.push(change.actor_id().clone());
             }
         };
-        for chunk in message.changes.iter() {
-            match Change::from_bytes(chunk.to_vec()) {
-                Ok(change) => note(&change, &self.doc),
-                // Not a change: a whole document, which sync may send to a peer that has
-                // nothing. Rare, so loading it to list its changes is affordable.
-                Err(_) => {
-                    let whole = Automerge::load(chunk).map_err(|_| Attribution::Undecodable)?;
-                    for change in whole.get_changes(&[]) {
-                        note(&change, &self.doc);
-                    }
+        // The common case: each chunk is one change, read without touching the document. A
+        // chunk may also hold several changes (automerge packs a run of them into one bundle)
+        // or a whole document, and the document may hold changes queued for missing deps,
+        // which this message can release. For those, the message is applied to a copy and the
+        // changes it adds are the ones to attribute, queued ones included, so no change enters
+        // the document without its actor bound to this user.
+        let single: Option<Vec<Change>> = if self.doc.get_missing_deps(&[]).is_empty() {
+            message
+                .changes
+                .iter()
+                .map(|chunk| Change::from_bytes(chunk.to_vec()).ok())
+                .collect()
+        } else {
+            None
+        };
+        match single {
+            Some(changes) => {
+                for change in changes
+                    .iter()
+                    .filter(|c| self.doc.get_change_by_hash(&c.hash()).is_none())
+                {
+                    note(change);
+                }
+            }
+            None => {
+                let mut copy = self.doc.fork();
+                for chunk in message.changes.iter() {
+                    copy.load_incremental(chunk)
+                        .map_err(|_| Attribution::Undecodable)?;
+                }
+                for change in self.doc.get_changes_added(&copy) {
+                    note(&change);
                 }
             }
         }
@@ -555,7 +578,17 @@ impl DocTask {
             }
             return;
         }
+        // Automerge stays silent when a peer's message names exactly our heads, taking that as
+        // proof the peer knows we have them. That holds when every message is answered, not
+        // when one batch applies two messages of a peer: its change, then its heads after
+        // merging ours. It never heard that we stored its change, and its app would show the
+        // record as not yet on the server for good. So the last heads we really sent count.
+        let heads = self.doc.get_heads();
+        if slot.told != heads && slot.state.last_sent_heads == heads {
+            slot.state.last_sent_heads.clone_from(&slot.told);
+        }
         if let Some(message) = self.doc.generate_sync_message(&mut slot.state) {
+            slot.told.clone_from(&message.heads);
             slot.peer.send_sync(&self.id, &message.encode());
         }
     }

@@ -159,3 +159,36 @@ test("progress reported offline that arrives after the item was closed is kept a
   assert.equal(body.status, "closed");
   assert.deepEqual(body.late_progress, ["p-late"]);
 });
+
+// After an offline merge a client sends its change, then (having received the other's) its
+// merged heads; when the server applies both messages in one batch, automerge alone would
+// take the second as proof the client knows the server holds the merge and say nothing, and
+// the app's "synced" mark would stay off for good. Timing decides the batching, so this
+// repeats the merge enough times to meet it (it failed about once in 40 rounds before).
+test("after offline edits merge, each client learns that the server holds the merged result", { timeout: TEST_TIMEOUT_MS }, async t => {
+  const fx = new Fixture(t);
+  const server = await fx.startServer();
+  const users = await fx.users();
+  for (let round = 0; round < 60; round++) {
+    const a = await fx.client(server, { user: users.li });
+    const b = await fx.client(server, { user: users.li, device: "第二台设备" });
+    const handleA = a.repo.create(castItem(users, { title: `第${round}轮` }));
+    await waitSynced(handleA, a.repo);
+    const handleB = await within("B's find", b.repo.find(handleA.url));
+    await waitSynced(handleB, b.repo);
+    a.disconnect();
+    b.disconnect();
+    handleA.change(doc => {
+      doc.title = str(`第${round}轮：新标题`);
+    });
+    handleB.change(doc => {
+      doc.is_major = true;
+    });
+    await Promise.all((round % 2 ? [a, b] : [b, a]).map(client => client.reconnect()));
+    await waitFor(`round ${round}: both merged`, () => sameHeads(handleA, handleB) && handleA.heads().length === 2);
+    await waitSynced(handleA, a.repo);
+    await waitSynced(handleB, b.repo);
+    a.close();
+    b.close();
+  }
+});
