@@ -278,6 +278,93 @@ async fn the_light_filter_agrees_with_the_domain_rule(pool: PgPool) {
     }
 }
 
+/// The light filter is range conditions on the stored `yellow_after` and `deadline`
+/// (migration 0007), not `record_light` itself: it must agree with `derived::light` to the
+/// millisecond on both sides of every instant where a light changes.
+#[sqlx::test(migrations = "./migrations")]
+async fn the_light_filter_is_exact_at_every_boundary(pool: PgPool) {
+    let app = test_app(pool).await;
+    let sup = app.user("li", &[Role::Supervisor], None).await;
+    let base = || DubanItem {
+        feedback_cycle: duyan_shared::records::FeedbackCycle::None,
+        progress: vec![progress("p1", shanghai(2026, 11, 2, 9, 0))],
+        ..item("事项", "plant-1", "u-zhang", &sup.id)
+    };
+    let deadline = shanghai(2026, 11, 24, 23, 59);
+    let milestone_due = shanghai(2026, 11, 15, 18, 0);
+    let assigned = shanghai(2026, 11, 19, 9, 0);
+    let items = [
+        // Due soon from the start of 2026-11-21 in Asia/Shanghai, red after its deadline.
+        DubanItem {
+            deadline: Some(deadline),
+            ..base()
+        },
+        // Yellow after a milestone's due time.
+        DubanItem {
+            deadline: Some(shanghai(2027, 3, 1, 18, 0)),
+            milestones: vec![Milestone {
+                id: "m1".into(),
+                title: "方案".into(),
+                due: milestone_due,
+                done_at: None,
+            }],
+            ..base()
+        },
+        // No deadline; yellow 24 hours after assignment without progress.
+        DubanItem {
+            deadline: None,
+            assigned_at: Some(assigned),
+            progress: vec![],
+            ..base()
+        },
+        // Due on a day boundary itself: due soon from the start of 2026-11-25.
+        DubanItem {
+            deadline: Some(shanghai(2026, 11, 28, 0, 0)),
+            ..base()
+        },
+    ];
+    let mut ids = Vec::new();
+    for i in &items {
+        ids.push(app.put(i.clone(), &sup.id).await.0.to_string());
+    }
+    let ms = |t: Timestamp, delta: i64| {
+        t.checked_add(chrono::TimeDelta::milliseconds(delta))
+            .unwrap()
+    };
+    let boundaries = [
+        shanghai(2026, 11, 21, 0, 0),
+        deadline,
+        milestone_due,
+        ms(assigned, 24 * 3_600_000),
+        shanghai(2026, 11, 25, 0, 0),
+        shanghai(2026, 11, 28, 0, 0),
+    ];
+    let mut seen = HashSet::new();
+    for at in boundaries.iter().flat_map(|b| [ms(*b, -1), *b, ms(*b, 1)]) {
+        for light in Light::ALL {
+            let want: HashSet<String> = items
+                .iter()
+                .zip(&ids)
+                .filter(|(i, _)| derived::light(i, at) == Some(*light))
+                .map(|(_, id)| id.clone())
+                .collect();
+            let got = as_set(
+                app.ids(&sup, &format!("?light={light}&at={}", at.millis()))
+                    .await,
+            );
+            assert_eq!(got, want, "light={light} at {at:?}");
+            seen.extend(want.into_iter().map(|id| (id, *light)));
+        }
+    }
+    // Each item has been seen in two lights at least, so every boundary was crossed.
+    for id in &ids {
+        assert!(
+            seen.iter().filter(|(i, _)| i == id).count() >= 2,
+            "{id}: {seen:?}"
+        );
+    }
+}
+
 #[sqlx::test(migrations = "./migrations")]
 async fn cursor_paging_neither_repeats_nor_skips(pool: PgPool) {
     let app = test_app(pool).await;

@@ -12,7 +12,10 @@
 //! missed milestone, late first response or late periodic report) has passed; green
 //! otherwise; none when not open. The calendar part is turned into an instant here
 //! (`due_soon_before`, the start of the first day that is not "due soon"), so the SQL only
-//! compares instants. Tests check the SQL against `derived::light`.
+//! compares instants. A `light=` filter is not that expression but the equivalent range
+//! conditions on `deadline` and the stored `yellow_after` (`record_light_is`, migration
+//! `0007_list_plans.sql`), which PostgreSQL can estimate and use an index for. Tests check
+//! both against `derived::light`, the filter to the millisecond around every boundary.
 
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
@@ -26,7 +29,7 @@ use duyan_shared::derived::Light;
 use duyan_shared::records::{DubanStatus, Level, RecordKind, ResearchStatus};
 use duyan_shared::time::Timestamp;
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, QueryBuilder};
 
 use super::ApiError;
 use super::scope::{Reader, bad, due_soon_before, now, parse_at, start_of, subtree};
@@ -214,7 +217,7 @@ impl Params {
 }
 
 /// One row of the list as the query gives it; the ledger writes the same rows to a sheet.
-#[derive(Debug)]
+#[derive(Debug, sqlx::FromRow)]
 pub(super) struct ListRow {
     pub id: String,
     pub kind: Option<String>,
@@ -240,8 +243,24 @@ pub(super) struct ListRow {
     pub updated_at: i64,
 }
 
+/// Appends an instant, bound as milliseconds since the epoch.
+fn push_instant(sql: &mut QueryBuilder<Postgres>, millis: i64) {
+    sql.push("('epoch'::timestamptz + ")
+        .push_bind(millis)
+        .push("::int8 * interval '1 millisecond')");
+}
+
 /// The rows of the list that `reader` may read and `filter` selects, at most `filter.limit`,
 /// after `filter.after`, lights computed for `at`.
+///
+/// The SQL holds only the conditions this filter has, every value bound, and it is planned for
+/// its values at every call (an unnamed statement, not a cached one): the best plan depends on
+/// them (a caller named in 50 rows or in 50,000; a light that starts the walk of the deadline
+/// index at `at`), and a statement with optional parameters would soon get one generic plan
+/// for all. Planning costs well under a millisecond. The conditions are written so that
+/// PostgreSQL can estimate them from column statistics and use an index: `mine` is one
+/// containment test on `named`, a light is range conditions on `deadline` and `yellow_after`
+/// (`record_light_is`, migration `0007_list_plans.sql`).
 pub(super) async fn fetch(
     pool: &PgPool,
     reader: &Reader,
@@ -250,66 +269,80 @@ pub(super) async fn fetch(
     at: Timestamp,
 ) -> Result<Vec<ListRow>, ApiError> {
     let due_soon_before = due_soon_before(at)?;
-    let (after_deadline, after_id) = match &filter.after {
-        Some(cursor) => (cursor.d, Some(cursor.id.as_str())),
-        None => (None, None),
-    };
-    let rows = sqlx::query_as!(
-        ListRow,
-        r#"with visible as (
-               select r.*,
-                      record_light(r.is_open, r.deadline, r.attention_at, now_ts, soon_ts) as light
-               from readable_records($9, $10, $11::text[]) r,
-                    lateral (select 'epoch'::timestamptz + $12::int8 * interval '1 millisecond' as now_ts,
-                                    'epoch'::timestamptz + $13::int8 * interval '1 millisecond' as soon_ts) t
-               where ($1::text is null or r.kind = $1)
-                 and ($2::text is null or r.status = $2)
-                 and ($3::text[] is null
-                      or r.lead_unit = any($3) or r.co_units && $3 or r.research_unit = any($3))
-                 and ($5::text is null or r.level = $5)
-                 and ($6::text is null or r.search ilike $6)
-                 and ($7::int8 is null
-                      or r.deadline < 'epoch'::timestamptz + $7::int8 * interval '1 millisecond')
-                 and (not $8::bool
-                      or r.created_by = $9
-                      or $9 = any(r.handlers) or $9 = any(r.supervisors)
-                      or r.research_lead = $9 or $9 = any(r.research_members))
-                 and ($15::text is null
-                      or (coalesce(r.deadline, 'infinity'::timestamptz), r.id)
-                         > (coalesce('epoch'::timestamptz + $14::int8 * interval '1 millisecond',
-                                     'infinity'::timestamptz), $15))
-           )
-           select id as "id!", kind, title, doc_no, status, light, level, urgency, is_major,
-                  lead_unit, co_units as "co_units!", handlers as "handlers!",
-                  supervisors as "supervisors!", created_by, research_lead, research_unit,
-                  progress_count as "progress_count!", damaged,
-                  (extract(epoch from deadline) * 1000)::int8 as deadline,
-                  (extract(epoch from last_feedback) * 1000)::int8 as last_feedback,
-                  (extract(epoch from closed_at) * 1000)::int8 as closed_at,
-                  (extract(epoch from updated_at) * 1000)::int8 as "updated_at!"
-           from visible
-           where $4::text is null or light = $4
-           order by coalesce(deadline, 'infinity'::timestamptz), id
-           limit $16"#,
-        filter.kind.map(RecordKind::as_str),
-        filter.status,
-        unit_filter,
-        filter.light.map(Light::as_str),
-        filter.level.map(Level::as_str),
-        filter.pattern,
-        filter.due_before.map(Timestamp::millis),
-        filter.mine,
-        reader.id,
-        reader.reads_all,
-        &reader.units,
-        at.millis(),
-        due_soon_before.millis(),
-        after_deadline,
-        after_id,
-        filter.limit,
-    )
-    .fetch_all(pool)
-    .await?;
+    let mut sql = QueryBuilder::<Postgres>::new(
+        "select id, kind, title, doc_no, status, level, urgency, is_major, lead_unit, co_units,
+                handlers, supervisors, created_by, research_lead, research_unit, progress_count,
+                damaged,
+                (extract(epoch from deadline) * 1000)::int8 as deadline,
+                (extract(epoch from last_feedback) * 1000)::int8 as last_feedback,
+                (extract(epoch from closed_at) * 1000)::int8 as closed_at,
+                (extract(epoch from updated_at) * 1000)::int8 as updated_at,
+                record_light(is_open, deadline, attention_at, ",
+    );
+    push_instant(&mut sql, at.millis());
+    sql.push(", ");
+    push_instant(&mut sql, due_soon_before.millis());
+    sql.push(") as light from readable_records(")
+        .push_bind(&reader.id)
+        .push(", ")
+        .push_bind(reader.reads_all)
+        .push(", ")
+        .push_bind(&reader.units)
+        .push("::text[]) r where true");
+    if let Some(kind) = filter.kind {
+        sql.push(" and kind = ").push_bind(kind.as_str());
+    }
+    if let Some(status) = &filter.status {
+        sql.push(" and status = ").push_bind(status);
+    }
+    if let Some(units) = unit_filter {
+        sql.push(" and (lead_unit = any(")
+            .push_bind(units)
+            .push(") or co_units && ")
+            .push_bind(units)
+            .push("::text[] or research_unit = any(")
+            .push_bind(units)
+            .push("))");
+    }
+    if let Some(light) = filter.light {
+        sql.push(" and record_light_is(")
+            .push_bind(light.as_str())
+            .push(", is_open, deadline, yellow_after, ");
+        push_instant(&mut sql, at.millis());
+        sql.push(")");
+    }
+    if let Some(level) = filter.level {
+        sql.push(" and level = ").push_bind(level.as_str());
+    }
+    if let Some(pattern) = &filter.pattern {
+        sql.push(" and search ilike ").push_bind(pattern);
+    }
+    if let Some(due_before) = filter.due_before {
+        sql.push(" and deadline < ");
+        push_instant(&mut sql, due_before.millis());
+    }
+    if filter.mine {
+        sql.push(" and named @> array[")
+            .push_bind(&reader.id)
+            .push("::text]");
+    }
+    if let Some(after) = &filter.after {
+        sql.push(" and (coalesce(deadline, 'infinity'::timestamptz), id) > (");
+        match after.d {
+            Some(deadline) => push_instant(&mut sql, deadline),
+            None => {
+                sql.push("'infinity'::timestamptz");
+            }
+        }
+        sql.push(", ").push_bind(&after.id).push(")");
+    }
+    sql.push(" order by coalesce(deadline, 'infinity'::timestamptz), id limit ")
+        .push_bind(filter.limit);
+    let rows = sql
+        .build_query_as::<ListRow>()
+        .persistent(false)
+        .fetch_all(pool)
+        .await?;
     Ok(rows)
 }
 
