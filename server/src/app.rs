@@ -1,18 +1,36 @@
 //! The HTTP application: routes and the state they share. [`app`] builds the router and is
 //! kept apart from [`crate::serve`] so tests can drive it on any listener.
+//!
+//! Everything that is not `/api`, `/sync`, `/healthz` or `/metrics` is the web app (a PWA built
+//! by Vite into `web_dir`), served by [`web_app`]:
+//! - `/assets/*` holds Vite's output, whose names carry a hash of their content, so it is cached
+//!   for a year and `immutable`: a new build has new names.
+//! - `index.html`, the service worker (`sw.js`, `registerSW.js`, `workbox-*.js`) and
+//!   `manifest.webmanifest` keep their names across builds, so they are `no-cache` (revalidated
+//!   every time, cheap with `Last-Modified`): otherwise a phone could keep an old app for hours.
+//! - Other files (icons, `favicon.ico`) get an hour.
+//! - A GET or HEAD of a missing path whose last segment has no extension (`/records/abc`) is a
+//!   route of the app: it answers `index.html` (the SPA fallback). A missing path with an
+//!   extension, or anything under `/assets/`, is a 404: a stale service worker asking for an
+//!   old `/assets/app-1234.js` must get an error, never HTML it would cache as JavaScript.
+//! - Responses are compressed (gzip or brotli, as `Accept-Encoding` asks) on the fly at a
+//!   moderate level; precompressed files are not needed.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tower::ServiceExt;
+use tower_http::CompressionLevel;
+use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -40,15 +58,15 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// Users, units and ended sessions, in memory and kept fresh.
     pub directory: DirectoryHandle,
+    /// Photos: their store and upload limits.
+    pub blobs: crate::blobs::Blobs,
 }
 
 /// The whole application. Serve it with
 /// `into_make_service_with_connect_info::<SocketAddr>()`: the sign-in limiter counts failures
 /// per client address.
 pub fn app(state: AppState) -> Router {
-    let index = state.web_dir.join("index.html");
-    // Unknown paths get index.html: the web app routes on the client.
-    let web = ServeDir::new(&state.web_dir).fallback(ServeFile::new(index));
+    let web = web_app(&state.web_dir);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -68,6 +86,80 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .with_state(state)
+}
+
+/// Brotli's default (11) is meant for compressing once ahead of time: on the fly it costs
+/// seconds of CPU for a large WebAssembly file. 5 compresses about as well as gzip's best,
+/// many times faster; gzip takes it as its level 5.
+const COMPRESSION: CompressionLevel = CompressionLevel::Precise(5);
+
+/// Hashed build output: a changed file gets a new name, so a copy never goes stale.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// Files that keep their name across builds and decide which build runs: always revalidated.
+const NO_CACHE: &str = "no-cache";
+/// Other files of the web app (icons and the like).
+const SHORT: &str = "public, max-age=3600";
+
+/// The web app in `web_dir`, served as the module documentation says.
+fn web_app(web_dir: &std::path::Path) -> Router {
+    let files = ServeDir::new(web_dir);
+    let with_index = ServeDir::new(web_dir).fallback(ServeFile::new(web_dir.join("index.html")));
+    Router::new()
+        .fallback(move |request: Request| {
+            let (files, with_index) = (files.clone(), with_index.clone());
+            async move {
+                let path = request.uri().path().to_owned();
+                let answer = if is_app_route(request.method(), &path) {
+                    with_index.oneshot(request).await
+                } else {
+                    files.oneshot(request).await
+                };
+                // ServeDir's error type is Infallible.
+                let mut response = match answer {
+                    Ok(response) => response.map(axum::body::Body::new),
+                    Err(never) => match never {},
+                };
+                let cache = cache_control(&path, response.status());
+                response
+                    .headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+                response
+            }
+        })
+        .layer(CompressionLayer::new().quality(COMPRESSION))
+}
+
+/// Whether a missing `path` is a route of the app, answered with `index.html`: a GET or HEAD
+/// whose last segment has no extension, outside `/assets/`.
+fn is_app_route(method: &Method, path: &str) -> bool {
+    let last = path.rsplit('/').next().unwrap_or_default();
+    matches!(*method, Method::GET | Method::HEAD)
+        && !path.starts_with("/assets/")
+        && !last.contains('.')
+}
+
+/// The `Cache-Control` of an answer for `path`. An HTML answer to a path that is not a file
+/// (the SPA fallback) falls under "no extension" and so gets `no-cache`, as `index.html` does;
+/// errors are never kept.
+fn cache_control(path: &str, status: StatusCode) -> &'static str {
+    if !(status.is_success() || status == StatusCode::NOT_MODIFIED) {
+        return NO_CACHE;
+    }
+    let last = path.rsplit('/').next().unwrap_or_default();
+    let keeps_its_name = last.is_empty()
+        || !last.contains('.')
+        || matches!(
+            last,
+            "index.html" | "sw.js" | "registerSW.js" | "manifest.webmanifest"
+        )
+        || (last.starts_with("workbox-") && last.ends_with(".js"));
+    if path.starts_with("/assets/") {
+        IMMUTABLE
+    } else if keeps_its_name {
+        NO_CACHE
+    } else {
+        SHORT
+    }
 }
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.

@@ -173,6 +173,14 @@ pub struct Config {
     /// Connections in the database pool.
     #[arg(long, env = "DUYAN_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
+
+    /// Largest photo accepted, in bytes (larger ones get 413).
+    #[arg(long, env = "DUYAN_MAX_PHOTO_BYTES", default_value_t = 15 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_photo_bytes: u64,
+
+    /// Photo uploads one user may run at once (more get 429).
+    #[arg(long, env = "DUYAN_UPLOADS_PER_USER", default_value_t = 4, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
+    pub uploads_per_user: usize,
 }
 
 fn parse_token_ttl(value: &str) -> Result<Duration, String> {

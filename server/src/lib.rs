@@ -13,6 +13,7 @@
 //! - [`api`]: the `/api` router, its JSON error type [`api::ApiError`], the records list, the
 //!   dashboard, the weekly report and the Excel ledger.
 //! - [`projection`]: the queryable `records` table kept in step with the documents.
+//! - [`blobs`]: photos, content-addressed, uploaded resumably, behind [`blobs::BlobStore`].
 //! - [`app`]: the router and its state; [`metrics`]: Prometheus counters.
 //! - [`serve`]: wires it all together and shuts down gracefully.
 
@@ -20,6 +21,7 @@ pub mod admin;
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod blobs;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -131,7 +133,16 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         web_dir: config.web_dir.clone(),
         auth,
         directory,
+        blobs: blobs::Blobs::postgres(
+            pool.clone(),
+            blobs::BlobLimits {
+                max_bytes: config.max_photo_bytes,
+                uploads_per_user: config.uploads_per_user,
+                ..blobs::BlobLimits::default()
+            },
+        ),
     };
+    blobs::spawn_cleanup(state.blobs.store.clone(), shutdown.clone(), &tracker);
 
     if !config.web_dir.join("index.html").is_file() {
         tracing::warn!(dir = %config.web_dir.display(), "no built web app there (npm --prefix web run build); only the API and sync are served");

@@ -105,6 +105,7 @@ async fn test_app(pool: PgPool, config: AuthConfig) -> TestApp {
         web_dir: std::env::temp_dir().join("duyan-no-web-app"),
         auth: Arc::new(Auth::new(SECRET, config).unwrap()),
         directory,
+        blobs: duyan::blobs::Blobs::postgres(pool.clone(), Default::default()),
     };
     TestApp {
         router: app(state.clone()),

@@ -3,12 +3,15 @@
 //! Reads of the projection: [`list`] (`GET /api/records`), [`dashboard`], [`weekly`]
 //! (`GET /api/reports/weekly`, JSON or Excel) and [`ledger`] (`GET /api/ledger.xlsx`); what
 //! they share (the caller as the access rule sees them, the clock) is in [`scope`], the Excel
-//! plumbing in [`xlsx`].
+//! plumbing in [`xlsx`]. Photos are uploaded and read through [`blobs`]. [`directory`]
+//! (`GET /api/directory`) lists units and users for the web app's names and pickers.
 //!
 //! Every answer under `/api`, errors included, is JSON: an unknown path is a JSON 404 (never
 //! the web app's `index.html`), a body axum cannot read is a JSON 400/413/415.
 
+pub mod blobs;
 pub mod dashboard;
+pub mod directory;
 pub mod error;
 pub mod ledger;
 pub mod list;
@@ -43,8 +46,12 @@ pub fn router() -> Router<AppState> {
         .merge(records::router())
         .merge(list::router())
         .merge(dashboard::router())
+        .merge(directory::router())
         .merge(weekly::router())
         .merge(ledger::router())
+        // Streams its bodies itself, with its own limits: `DefaultBodyLimit` below applies to
+        // buffering extractors (JSON) only, not to the `Body` the blob routes read.
+        .merge(blobs::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -9,6 +9,9 @@
 //!
 //! Lights are not stored, since they depend on "now". The row holds what they are computed
 //! from, so the list query computes them exactly for any instant (see `api::list`).
+//!
+//! With each row go the photos its record references (`record_photos`, written in the same
+//! transaction): who may fetch a photo, and which photos are still in use (`crate::blobs`).
 
 pub mod row;
 
@@ -17,7 +20,7 @@ use std::sync::Arc;
 use automerge::Automerge;
 use duyan_shared::DocumentId;
 use futures_util::future::BoxFuture;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 pub use row::Row;
 
@@ -51,20 +54,56 @@ impl Projector for PgProjector {
 }
 
 /// Brings the row of document `id` in line with `view`: upserted when the document holds a
-/// record or is damaged, deleted when it holds nothing (those are not listed).
+/// record or is damaged, deleted when it holds nothing (those are not listed). Its photos
+/// (`record_photos`) change in the same transaction, so a photo is never briefly unreferenced
+/// by a record that still shows it.
 pub async fn project(pool: &PgPool, id: DocumentId, view: &View) -> Result<(), sqlx::Error> {
+    let id = id.to_string();
+    let mut tx = pool.begin().await?;
     match Row::of(view) {
-        Some(row) => upsert(pool, &id.to_string(), &row).await,
+        Some(row) => {
+            upsert(&mut tx, &id, &row).await?;
+            set_photos(&mut tx, &id, &row.photos).await?;
+        }
         None => {
-            sqlx::query!("delete from records where id = $1", id.to_string())
-                .execute(pool)
+            sqlx::query!("delete from records where id = $1", id)
+                .execute(&mut *tx)
                 .await?;
-            Ok(())
+            set_photos(&mut tx, &id, &[]).await?;
         }
     }
+    tx.commit().await
 }
 
-async fn upsert(pool: &PgPool, id: &str, row: &Row) -> Result<(), sqlx::Error> {
+/// Makes `photos` the photos record `id` references. Only what changed is written: a
+/// reference removed starts the photo's 30 days of grace (a trigger notes when), so an
+/// unchanged reference must not be deleted and inserted again.
+async fn set_photos(
+    conn: &mut PgConnection,
+    id: &str,
+    photos: &[String],
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "delete from record_photos where record_id = $1 and sha256 <> all($2::text[])",
+        id,
+        photos
+    )
+    .execute(&mut *conn)
+    .await?;
+    if !photos.is_empty() {
+        sqlx::query!(
+            "insert into record_photos (record_id, sha256) select $1, unnest($2::text[])
+             on conflict do nothing",
+            id,
+            photos
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn upsert(conn: &mut PgConnection, id: &str, row: &Row) -> Result<(), sqlx::Error> {
     // Instants travel as milliseconds since the epoch (the records' own unit) and become
     // timestamptz here, exactly: integer arithmetic, no floating point.
     sqlx::query!(
@@ -148,7 +187,7 @@ async fn upsert(pool: &PgPool, id: &str, row: &Row) -> Result<(), sqlx::Error> {
         row.feedback_due,
         &row.progress_ats,
     )
-    .execute(pool)
+    .execute(conn)
     .await?;
     Ok(())
 }
@@ -208,6 +247,13 @@ pub async fn reindex(pool: &PgPool) -> anyhow::Result<Reindexed> {
     .execute(pool)
     .await?
     .rows_affected();
+    // References of records that are gone (`records` has no foreign keys pointing at it, so
+    // it can be truncated and rebuilt; its photos are tidied here).
+    sqlx::query!(
+        "delete from record_photos p where not exists (select 1 from records r where r.id = p.record_id)"
+    )
+    .execute(pool)
+    .await?;
     Ok(done)
 }
 

@@ -1,7 +1,7 @@
 //! One row of the projection, as a pure function of a document's [`View`].
 
 use duyan_shared::derived;
-use duyan_shared::records::{DubanItem, Record, ResearchRecord};
+use duyan_shared::records::{DubanItem, PhotoRef, Record, ResearchRecord};
 use duyan_shared::time::Timestamp;
 
 use crate::sync::access::{Content, View};
@@ -54,6 +54,9 @@ pub struct Row {
     pub counts: Counts,
     pub search: String,
     pub damaged: Option<String>,
+    /// The SHA-256 of every photo the record references, anywhere in it, sorted, each once
+    /// (`record_photos`: who may fetch a photo, and which photos are still in use).
+    pub photos: Vec<String>,
 }
 
 fn ms(at: Option<Timestamp>) -> Option<i64> {
@@ -62,6 +65,22 @@ fn ms(at: Option<Timestamp>) -> Option<i64> {
 
 fn count<T>(list: &[T]) -> i32 {
     i32::try_from(list.len()).unwrap_or(i32::MAX)
+}
+
+/// The distinct, well-formed photo names among `photos`, sorted. A reference that is not a
+/// lowercase hex SHA-256 names no blob that could ever be stored, so it is left out.
+fn photo_names<'a>(photos: impl IntoIterator<Item = &'a PhotoRef>) -> Vec<String> {
+    let mut names: Vec<String> = photos
+        .into_iter()
+        .map(|p| p.sha256.as_str())
+        .filter(|sha| {
+            sha.len() == 64 && sha.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        })
+        .map(str::to_owned)
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 
 /// Joins the non-empty texts with newlines, so a search never matches across two texts.
@@ -172,6 +191,13 @@ impl Row {
                 ..Counts::default()
             },
             search,
+            photos: photo_names(
+                item.progress.iter().flat_map(|p| &p.photos).chain(
+                    item.site_checks
+                        .iter()
+                        .flat_map(|s| s.before_photos.iter().chain(&s.after_photos)),
+                ),
+            ),
             ..Self::default()
         }
     }
@@ -220,6 +246,13 @@ impl Row {
                 ..Counts::default()
             },
             search,
+            photos: photo_names(
+                record
+                    .visits
+                    .iter()
+                    .flat_map(|v| &v.photos)
+                    .chain(record.findings.iter().flat_map(|f| &f.photos)),
+            ),
             ..Self::default()
         }
     }
@@ -290,5 +323,34 @@ mod tests {
         assert_eq!(row.research_unit.as_deref(), Some("unit-office"));
         assert!(row.search.contains("交接班记录签字不全"));
         assert!(!row.is_open);
+        assert_eq!(row.photos, vec!["b".repeat(64)]);
+    }
+
+    #[test]
+    fn photos_are_collected_from_every_entry_once() {
+        use duyan_shared::records::SiteCheck;
+        use duyan_shared::samples::{photo, progress};
+
+        let mut item = duban_item();
+        item.progress = vec![progress("p1", shanghai(2026, 11, 2, 9, 0))];
+        item.progress[0].photos.push(photo('c'));
+        let mut bogus = photo('d');
+        bogus.sha256 = "../../etc/passwd".into();
+        item.site_checks = vec![SiteCheck {
+            id: "s1".into(),
+            at: shanghai(2026, 11, 3, 9, 0),
+            by: "u-li".into(),
+            place: "阀井".into(),
+            findings: "污水".into(),
+            before_photos: vec![photo('e'), photo('a')],
+            after_photos: vec![photo('f'), bogus],
+            geo: None,
+        }];
+        let row = Row::of(&view(item)).unwrap();
+        let expected: Vec<String> = ['a', 'c', 'e', 'f']
+            .iter()
+            .map(|c| c.to_string().repeat(64))
+            .collect();
+        assert_eq!(row.photos, expected);
     }
 }

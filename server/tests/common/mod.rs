@@ -99,6 +99,7 @@ pub async fn test_app(pool: PgPool) -> TestApp {
         web_dir: std::env::temp_dir().join("duyan-no-web-app"),
         auth: Arc::new(Auth::new(SECRET, AuthConfig::default()).unwrap()),
         directory,
+        blobs: duyan::blobs::Blobs::postgres(pool.clone(), Default::default()),
     };
     TestApp {
         router: app(state.clone()),
