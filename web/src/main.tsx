@@ -20,7 +20,15 @@ if (root) {
   void loadAutomerge().then(
     () => createRoot(root).render(<App />),
     (error: unknown) => {
-      root.textContent = `无法加载同步引擎 (Automerge): ${String(error)}`;
+      // Before React runs, so plain DOM, in both languages; a reload is the way out (a flaky
+      // network while the engine was first fetched, or a cache cleared mid-update).
+      const message = document.createElement("p");
+      message.textContent = `无法加载同步引擎 (Automerge) / The sync engine failed to load: ${String(error)}`;
+      const retry = document.createElement("button");
+      retry.type = "button";
+      retry.textContent = "重新加载 / Reload";
+      retry.onclick = () => location.reload();
+      root.replaceChildren(message, retry);
     },
   );
 }

@@ -3,7 +3,9 @@
 
 import { lazy, Suspense, useEffect, useState, useSyncExternalStore } from "react";
 import { BrowserRouter, Navigate, Outlet, Route, Routes, useLocation, useNavigate } from "react-router";
-import { DotLoading } from "antd-mobile";
+import { ConfigProvider, DotLoading, setDefaultConfig } from "antd-mobile";
+import enUS from "antd-mobile/es/locales/en-US";
+import zhCN from "antd-mobile/es/locales/zh-CN";
 
 import { sessions } from "../auth/session";
 import { SyncClient } from "../sync/client";
@@ -12,7 +14,7 @@ import { Todo } from "../views/Todo";
 import { Ledger } from "../views/Ledger";
 import { DubanDetail } from "../records/DubanDetail";
 import { UpdatePrompt } from "../components/UpdatePrompt";
-import { useT } from "../i18n";
+import { useLang, useT } from "../i18n";
 import { ClientContext } from "./context";
 import { Shell } from "./Shell";
 
@@ -22,9 +24,15 @@ const ResearchNew = lazy(() => import("../research/ResearchNew"));
 const ResearchDetail = lazy(() => import("../research/ResearchDetail"));
 const Dashboard = lazy(() => import("../views/Dashboard"));
 const Settings = lazy(() => import("../views/Settings"));
+const Weekly = lazy(() => import("../views/Weekly"));
 
 export function App() {
+  const lang = useLang();
+  const locale = lang === "en" ? enUS : zhCN;
+  // Toasts and dialogs opened imperatively render outside the provider: they read the default.
+  useEffect(() => setDefaultConfig({ locale }), [locale]);
   return (
+    <ConfigProvider locale={locale}>
     <BrowserRouter>
       <UpdatePrompt />
       <Routes>
@@ -39,12 +47,14 @@ export function App() {
             <Route path="research/new" element={<Lazy><ResearchNew /></Lazy>} />
             <Route path="research/:id" element={<Lazy><ResearchDetail /></Lazy>} />
             <Route path="dashboard" element={<Lazy><Dashboard /></Lazy>} />
+            <Route path="reports/weekly" element={<Lazy><Weekly /></Lazy>} />
             <Route path="settings" element={<Lazy><Settings /></Lazy>} />
             <Route path="*" element={<Navigate to="/" replace />} />
           </Route>
         </Route>
       </Routes>
     </BrowserRouter>
+    </ConfigProvider>
   );
 }
 

@@ -72,8 +72,11 @@ export function useRecord<T extends AnyRecord>(id: string): DocState<T> {
         const handle = opened as unknown as DocHandle<T>;
         client.touch(id);
         const show = () => setResult({ id, state: { state: "ready", handle, doc: handle.doc() } });
-        handle.on("change", show);
-        stop = () => handle.off("change", show);
+        // Every new change, not only those that change a value: "change" skips a change whose
+        // patch is empty, e.g. one that settles a conflict by keeping the value shown, after
+        // which the conflict must disappear from the screen all the same.
+        handle.on("heads-changed", show);
+        stop = () => handle.off("heads-changed", show);
         show();
       })
       .catch(() => {

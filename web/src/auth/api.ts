@@ -66,6 +66,23 @@ export async function apiGet<T>(path: string): Promise<T> {
   return (await response.json()) as T;
 }
 
+/**
+ * Downloads a file the API answers (an Excel workbook): fetched with the access token, which a
+ * plain link could not carry, then handed to the browser as `filename`.
+ */
+export async function downloadFile(path: string, filename: string): Promise<void> {
+  const response = await apiResponse(path);
+  const url = URL.createObjectURL(await response.blob());
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  // The browser has started reading it by now; the URL only has to outlive the click.
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 /** Signs in; stores and returns the session. */
 export async function login(username: string, password: string, device: string): Promise<void> {
   let response: Response;

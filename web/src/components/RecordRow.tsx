@@ -4,7 +4,7 @@ import { List } from "antd-mobile";
 import { useNavigate } from "react-router";
 
 import type { Light } from "../domain/derived";
-import { enumLabel, useT } from "../i18n";
+import { daysLabel, enumLabel, useT } from "../i18n";
 import { LightTag } from "./LightTag";
 
 export interface RowView {
@@ -24,12 +24,7 @@ export function RecordRow({ row }: { row: RowView }) {
   const navigate = useNavigate();
   const path = row.kind === "duban" ? `/items/${row.id}` : `/research/${row.id}`;
   const statusGroup = row.kind === "duban" ? "status" : "rstatus";
-  const days =
-    row.daysLeft === null
-      ? ""
-      : row.daysLeft < 0
-        ? t("days.overdue", { n: -row.daysLeft })
-        : t("days.left", { n: row.daysLeft });
+  const days = row.daysLeft === null ? "" : daysLabel(t, row.daysLeft);
   return (
     <List.Item
       data-testid="record-row"

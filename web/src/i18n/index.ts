@@ -55,3 +55,10 @@ export function enumLabel(t: Translate, group: string, value: string | null | un
   const label = t(key);
   return label === key ? value : label;
 }
+
+/** Days to a deadline as people say it: 剩 3 天, 今天到期, 超期 2 天. */
+export function daysLabel(t: Translate, left: number): string {
+  if (left === 0) return t("days.today");
+  if (left > 0) return t(left === 1 ? "days.left_one" : "days.left", { n: left });
+  return t(left === -1 ? "days.overdue_one" : "days.overdue", { n: -left });
+}

@@ -2,24 +2,27 @@
 // refusals and conflicts, the collaborative detail text, the actions the rules allow, and the
 // timeline of every entry.
 
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { updateText } from "@automerge/automerge/slim";
 import { List, NavBar, Tag } from "antd-mobile";
 import { useNavigate, useParams } from "react-router";
 
 import { Loading } from "../app/App";
-import { useActor, useDirectory, useIndexEntry, useNow, useRecord } from "../app/context";
+import { useActor, useIndexEntry, useNet, useNow, useRecord } from "../app/context";
+import { apiGet } from "../auth/api";
 import { CollabText } from "../components/CollabText";
 import { LightTag } from "../components/LightTag";
 import { SyncedMark } from "../components/SyncedMark";
-import { daysLeft, factsOf, firstResponseDue, light, nextFeedbackDue } from "../domain/derived";
+import { daysLeft, factsOf, firstResponseDue, isOpen, light, nextFeedbackDue, progressAfterClosing } from "../domain/derived";
+import { lateMarks } from "../domain/late";
 import { dubanActions, rolesOn } from "../domain/permissions";
 import { str, text, val, vals } from "../domain/scalar";
 import { isoDateTime } from "../domain/time";
 import type { DubanItem } from "../generated/records";
-import { enumLabel, useT } from "../i18n";
-import { personName, unitName } from "../sync/directory";
+import { daysLabel, enumLabel, useT } from "../i18n";
+import { isSynced, type IndexEntry } from "../sync/localIndex";
 import { DubanActions } from "./DubanActions";
+import { DubanFields } from "./DubanFields";
 import { SiteCheck } from "../photos";
 import { Conflicts, Refusals } from "./Notices";
 import { Timeline } from "./Timeline";
@@ -51,7 +54,6 @@ export function DubanDetail() {
 function DubanView({ id, handle, item, entry }: { id: string; handle: import("@automerge/automerge-repo/slim").DocHandle<DubanItem>; item: DubanItem; entry: ReturnType<typeof useIndexEntry> }) {
   const t = useT();
   const actor = useActor();
-  const dir = useDirectory();
   const now = useNow();
   const facts = factsOf(item);
   const status = text(item.status);
@@ -63,6 +65,7 @@ function DubanView({ id, handle, item, entry }: { id: string; handle: import("@a
   const left = daysLeft(facts, now);
   const firstDue = firstResponseDue(facts);
   const feedbackDue = nextFeedbackDue(facts);
+  const late = lateMarks(useServerLate(id, entry), progressAfterClosing(facts), entry ? isSynced(entry) : false);
 
   return (
     <article className="detail" data-id={id}>
@@ -76,26 +79,19 @@ function DubanView({ id, handle, item, entry }: { id: string; handle: import("@a
           <SyncedMark entry={entry} />
           {left !== null ? (
             <span className="days" data-testid="days-left">
-              {left < 0 ? t("days.overdue", { n: -left }) : t("days.left", { n: left })}
+              {daysLabel(t, left)}
             </span>
           ) : null}
         </div>
       </header>
       <Refusals entry={entry} />
-      <Conflicts handle={handle as never} doc={item} kind="duban" roles={roles} />
+      {/* The fields below show their own conflicts; the status has no editor, so its own shows here. */}
+      <Conflicts handle={handle as never} doc={item} kind="duban" roles={roles} fields={["status"]} />
       {actions.has("edit_title") ? <TitleEditor title={text(item.title)} onSave={(v) => handle.change((d) => void (d.title = str(v)))} /> : null}
-      <List>
-        <List.Item extra={val(item.doc_no) ?? "—"}>{t("field.doc_no")}</List.Item>
-        <List.Item extra={item.deadline ? isoDateTime(item.deadline) : "—"}>{t("field.deadline")}</List.Item>
-        <List.Item extra={unitName(dir, val(item.lead_unit)) || "—"}>{t("field.lead_unit")}</List.Item>
-        <List.Item extra={vals(item.co_units).map((u) => unitName(dir, u)).join("、") || "—"}>{t("field.co_units")}</List.Item>
-        <List.Item extra={vals(item.handlers).map((u) => personName(dir, u)).join("、") || "—"}>{t("field.handlers")}</List.Item>
-        <List.Item extra={vals(item.supervisors).map((u) => personName(dir, u)).join("、") || "—"}>{t("field.supervisors")}</List.Item>
-        <List.Item extra={`${enumLabel(t, "level", text(item.level))} · ${enumLabel(t, "urgency", text(item.urgency))}`}>{t("field.level")}</List.Item>
-        <List.Item extra={enumLabel(t, "source", text(item.source))}>{t("field.source")}</List.Item>
-        {firstDue && facts.progress.length === 0 ? <List.Item extra={isoDateTime(firstDue)}>{t("field.first_response_due")}</List.Item> : null}
-        {feedbackDue ? <List.Item extra={isoDateTime(feedbackDue)}>{t("field.next_feedback_due")}</List.Item> : null}
-      </List>
+      <DubanFields handle={handle} item={item} roles={roles} now={now}>
+        {firstDue && facts.progress.length === 0 && isOpen(status) ? <DueRow label={t("field.first_response_due")} due={firstDue} now={now} /> : null}
+        {feedbackDue && isOpen(status) ? <DueRow label={t("field.next_feedback_due")} due={feedbackDue} now={now} /> : null}
+      </DubanFields>
       <section className="section">
         <h3>{t("field.detail")}</h3>
         {actions.has("edit_detail") ? (
@@ -114,9 +110,20 @@ function DubanView({ id, handle, item, entry }: { id: string; handle: import("@a
       <SiteCheck handle={handle} status={status} roles={roles} me={actor.id} />
       <section className="section">
         <h3>{t("detail.timeline")}</h3>
-        <Timeline item={item} />
+        <Timeline item={item} late={late} />
       </section>
     </article>
+  );
+}
+
+/** A time something is due by, marked once it has passed. */
+function DueRow({ label, due, now }: { label: string; due: number; now: number }) {
+  const t = useT();
+  const late = now > due;
+  return (
+    <List.Item extra={<span className={late ? "due-late" : undefined}>{isoDateTime(due)}{late ? ` · ${t("detail.due_passed")}` : ""}</span>}>
+      {label}
+    </List.Item>
   );
 }
 
@@ -148,4 +155,36 @@ function TitleEditor({ title, onSave }: { title: string; onSave: (v: string) => 
       />
     </label>
   );
+}
+
+/**
+ * The server's `late_progress` of this record while online: asked again whenever the server
+ * acknowledges new heads of it, so a progress entry another phone synced late is marked as the
+ * server judges it. Null offline or until it answers.
+ */
+const LATE_ASK_DELAY_MS = 1000;
+
+function useServerLate(id: string, entry: IndexEntry | undefined): string[] | null {
+  const net = useNet();
+  const online = net.browserOnline && net.connected;
+  const heads = entry?.serverHeads?.join(",") ?? "";
+  const [answer, setAnswer] = useState<{ key: string; late: string[] } | null>(null);
+  const key = `${id} ${heads}`;
+  useEffect(() => {
+    if (!online) return;
+    let live = true;
+    // Typing in the detail moves the heads with every key: ask once the record is quiet.
+    const timer = setTimeout(() => {
+      apiGet<{ late_progress?: string[] }>(`/api/records/${encodeURIComponent(id)}`).then(
+        (r) => live && setAnswer({ key, late: Array.isArray(r.late_progress) ? r.late_progress : [] }),
+        () => undefined,
+      );
+    }, LATE_ASK_DELAY_MS);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [id, key, online]);
+  // An answer for other heads still beats none: marks change rarely, and the next one follows.
+  return online && answer ? answer.late : null;
 }

@@ -1,17 +1,18 @@
 // What the server refused on this record, and fields where concurrent edits left two values.
 
-import { getConflicts } from "@automerge/automerge/slim";
+import { diff, getHeads } from "@automerge/automerge/slim";
 import type { DocHandle } from "@automerge/automerge-repo/slim";
 import { Button } from "antd-mobile";
 
-import { useClient } from "../app/context";
-import type { AnyRecord, RecordKind, Scalar } from "../generated/records";
+import { useClient, useDirectory } from "../app/context";
+import type { AnyRecord, RecordKind } from "../generated/records";
 import type { Role } from "../generated/rules";
+import { conflictKey, conflictsOf, revive, type ConflictValue } from "../domain/conflicts";
 import { mayEdit } from "../domain/permissions";
-import { str, val } from "../domain/scalar";
 import { isoDateTime } from "../domain/time";
+import { personName, unitName, type DirectoryData } from "../sync/directory";
 import type { IndexEntry } from "../sync/localIndex";
-import { useT, type MessageKey } from "../i18n";
+import { enumLabel, useT, type MessageKey, type Translate } from "../i18n";
 
 export function Refusals({ entry }: { entry: IndexEntry | undefined }) {
   const t = useT();
@@ -47,8 +48,8 @@ function codeMessage(t: (k: MessageKey) => string, code: string): string {
   return label === key ? t("refusal.other") : label;
 }
 
-/** Root fields whose value is a scalar: the ones a person can settle by picking a value. */
-const SCALAR_FIELDS = [
+/** Root fields of either kind of record a person can settle by picking a value. */
+const PICKABLE_FIELDS = [
   "title",
   "doc_no",
   "source",
@@ -66,73 +67,123 @@ const SCALAR_FIELDS = [
   "status",
 ] as const;
 
-type ConflictValue = string | number | boolean | null;
-
-function plain(value: unknown): ConflictValue | undefined {
-  if (value === null || typeof value === "number" || typeof value === "boolean") return value;
-  const s = val(value as Scalar | string);
-  return s === null ? undefined : s;
+/**
+ * One field's conflict: every value, each a button that keeps it (for those who may change the
+ * field; others see the values and wait for someone who may).
+ */
+export function ConflictBox({
+  field,
+  values,
+  canPick,
+  show,
+  onPick,
+}: {
+  field: string;
+  values: readonly ConflictValue[];
+  canPick: boolean;
+  show: (value: ConflictValue) => string;
+  onPick: (value: ConflictValue) => void;
+}) {
+  const t = useT();
+  return (
+    <div className="conflict" role="alert" data-testid={`conflict-${field}`}>
+      <b>{t("conflict.title", { field: fieldLabel(t, field) })}</b>
+      <div className="conflict-values">
+        {values.map((v) => (
+          <Button key={conflictKey(v)} size="small" data-testid="conflict-pick" data-value={conflictKey(v)} disabled={!canPick} onClick={() => onPick(v)}>
+            {show(v) || t("common.empty")}
+          </Button>
+        ))}
+      </div>
+      {canPick ? null : <p className="hint">{t("conflict.wait")}</p>}
+    </div>
+  );
 }
 
-/** The fields of `doc` with more than one concurrent value, and the values. */
-export function conflictsOf(doc: AnyRecord): { field: string; values: ConflictValue[] }[] {
-  const found: { field: string; values: ConflictValue[] }[] = [];
-  for (const field of SCALAR_FIELDS) {
-    if (!(field in doc)) continue;
-    const conflicts = getConflicts<unknown>(doc, field);
-    if (!conflicts) continue;
-    const values = Object.values(conflicts)
-      .map(plain)
-      .filter((v): v is ConflictValue => v !== undefined);
-    const distinct = [...new Set(values)];
-    if (distinct.length > 1) found.push({ field, values: distinct });
+/** Writes the picked value: the field then holds only it, which resolves the conflict. */
+export function pickValue(handle: DocHandle<AnyRecord>, field: string, value: ConflictValue): void {
+  const before = handle.doc();
+  handle.change((d) => {
+    (d as unknown as Record<string, unknown>)[field] = revive(value);
+  });
+  const after = handle.doc();
+  const [from, to] = [getHeads(before), getHeads(after)];
+  // Keeping the value already shown changes no value, only settles the conflict, so the change
+  // has an empty patch; automerge-repo (2.5) emits "change", on which it syncs a document, only
+  // for non-empty patches, and the change would wait for the next one to reach the server.
+  if (from.join() !== to.join() && diff(after, from, to).length === 0) {
+    handle.emit("change", { handle, doc: after, patches: [], patchInfo: { before, after, source: "change" } });
   }
-  return found;
 }
 
+/** The conflicts of `fields` (by default every pickable root field) shown together. */
 export function Conflicts({
   handle,
   doc,
   kind,
   roles,
+  fields = PICKABLE_FIELDS,
 }: {
   handle: DocHandle<AnyRecord>;
   doc: AnyRecord;
   kind: RecordKind;
   roles: readonly Role[];
+  fields?: readonly string[];
 }) {
   const t = useT();
-  const conflicts = conflictsOf(doc);
+  const dir = useDirectory();
+  const conflicts = conflictsOf(doc, fields);
   if (conflicts.length === 0) return null;
-  const show = (field: string, v: ConflictValue) =>
-    typeof v === "number" && (field === "deadline" || field === "assigned_at") ? isoDateTime(v) : String(v);
   return (
     <section className="conflicts">
       {conflicts.map(({ field, values }) => (
-        <div key={field} className="conflict" data-testid={`conflict-${field}`}>
-          <b>{t("conflict.title", { field: fieldLabel(t, field) })}</b>
-          <div className="conflict-values">
-            {values.map((v) => (
-              <Button
-                key={String(v)}
-                size="small"
-                data-testid="conflict-pick"
-                data-value={String(v)}
-                disabled={!mayEdit(kind, field, roles)}
-                onClick={() =>
-                  handle.change((d) => {
-                    // Writing one value resolves the conflict: it becomes the only value.
-                    const root = d as unknown as Record<string, unknown>;
-                    root[field] = typeof v === "string" ? str(v) : v;
-                  })
-                }
-              >
-                {show(field, v)}
-              </Button>
-            ))}
-          </div>
-        </div>
+        <ConflictBox
+          key={field}
+          field={field}
+          values={values}
+          canPick={mayEdit(kind, field, roles)}
+          show={(v) => showValue(t, dir, kind, field, v)}
+          onPick={(v) => pickValue(handle, field, v)}
+        />
       ))}
     </section>
   );
+}
+
+/** A field's value as people read it: names for ids, labels for enum values, dates. */
+export function showValue(t: Translate, dir: DirectoryData, kind: RecordKind, field: string, value: ConflictValue): string {
+  if (value === null) return "";
+  if (Array.isArray(value)) {
+    return value.map((v: ConflictValue) => showValue(t, dir, kind, field, v)).join("、");
+  }
+  if (typeof value === "object") {
+    // An entry (a milestone): its title says which.
+    const title = (value as { title?: ConflictValue }).title;
+    return typeof title === "string" ? title : JSON.stringify(value);
+  }
+  if (typeof value === "boolean") return value ? t("common.yes") : t("common.no");
+  if (typeof value === "number") return field === "deadline" || field === "assigned_at" ? isoDateTime(value) : String(value);
+  switch (field) {
+    case "lead_unit":
+    case "co_units":
+    case "unit":
+      return unitName(dir, value);
+    case "handlers":
+    case "supervisors":
+    case "lead":
+    case "members":
+      return personName(dir, value);
+    case "status":
+      return enumLabel(t, kind === "duban" ? "status" : "rstatus", value);
+    case "source":
+    case "level":
+    case "urgency":
+      return enumLabel(t, field, value);
+    case "feedback_cycle":
+      return enumLabel(t, "cycle", value);
+    case "kind":
+      return enumLabel(t, "rkind", value);
+    default:
+      return value;
+  }
 }

@@ -21,8 +21,7 @@ interface Event {
   pairs?: { before: PhotoRef[]; after: PhotoRef[] };
 }
 
-function events(item: DubanItem, t: Translate, dir: DirectoryData): Event[] {
-  const late = new Set(progressAfterClosing(factsOf(item)));
+function events(item: DubanItem, t: Translate, dir: DirectoryData, late: ReadonlySet<string>): Event[] {
   const list: Event[] = [
     { key: "created", at: item.created_at, by: text(item.created_by), what: t("tl.created"), body: "" },
   ];
@@ -84,13 +83,18 @@ function events(item: DubanItem, t: Translate, dir: DirectoryData): Event[] {
   return list.map((e) => ({ ...e, by: e.by ? personName(dir, e.by) : "" }));
 }
 
-export function Timeline({ item }: { item: DubanItem }) {
+/**
+ * The timeline of `item`; `late` names the progress entries to mark 办结后补报 (by default the
+ * phone's own computation).
+ */
+export function Timeline({ item, late }: { item: DubanItem; late?: ReadonlySet<string> }) {
   const t = useT();
   const dir = useDirectory();
+  const marks = late ?? new Set(progressAfterClosing(factsOf(item)));
   return (
     <ol className="timeline" data-testid="timeline">
-      {events(item, t, dir).map((e) => (
-        <li key={e.key} className={`timeline-entry${e.late ? " late" : ""}`} data-testid="timeline-entry">
+      {events(item, t, dir, marks).map((e) => (
+        <li key={e.key} className={`timeline-entry${e.late ? " late" : ""}`} data-testid="timeline-entry" data-late={e.late ? "true" : undefined}>
           <div className="tl-head">
             <b>{e.what}</b>
             {e.late ? <span className="late-tag">{t("tl.late")}</span> : null}

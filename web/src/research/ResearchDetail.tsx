@@ -123,6 +123,7 @@ function ResearchView({ id, handle, research, entry }: { id: string; handle: Doc
 
       <section className="section">
         <h3>{t("research.visits")}</h3>
+        {research.visits.length === 0 ? <p className="hint">{t("research.no_visits")}</p> : null}
         {research.visits.map((v, i) => (
           <div key={text(v.id)} className="visit" data-testid="visit-row">
             <b>{text(v.place)}</b> · {enumLabel(t, "method", text(v.method))} · {isoDateTime(v.at)} · {personName(dir, text(v.by))}
@@ -147,6 +148,7 @@ function ResearchView({ id, handle, research, entry }: { id: string; handle: Doc
 
       <section className="section">
         <h3>{t("research.findings")}</h3>
+        {research.findings.length === 0 ? <p className="hint">{t("research.no_findings")}</p> : null}
         {research.findings.map((f, i) => (
           <div key={text(f.id)} className="finding" data-testid="finding-row" data-id={text(f.id)}>
             <div>
@@ -194,6 +196,7 @@ function ResearchView({ id, handle, research, entry }: { id: string; handle: Doc
 
       <section className="section">
         <h3>{t("tl.instruction")}</h3>
+        {research.instructions.length === 0 ? <p className="hint">{t("research.no_instructions")}</p> : null}
         {research.instructions.map((x) => (
           <div key={text(x.id)} className="timeline-entry" data-testid="timeline-entry">
             <b>{personName(dir, text(x.by))}</b> · {isoDateTime(x.at)}

@@ -59,7 +59,7 @@ export default function ResearchList() {
         {t("research.title")}
       </NavBar>
       {rows.length + extra.length === 0 ? (
-        <ErrorBlock status="empty" title={t("research.empty")} description="" />
+        <ErrorBlock status="empty" title={t("research.empty")} description={t(mayCreate("research", actor.roles) ? "research.empty_create" : "research.empty_hint")} />
       ) : (
         <List>
           {rows.map((row) => (

@@ -55,7 +55,7 @@ export class SyncClient {
   #cleanup: (() => void)[] = [];
   #stopped = false;
   #mine: Promise<void> | null = null;
-  #mineAgain = false;
+  #mineAgain: Promise<void> | null = null;
 
   private constructor(user: Account, index: LocalIndex, directory: Directory, onSignedOut: (closedByServer: boolean) => void) {
     this.user = user;
@@ -101,7 +101,7 @@ export class SyncClient {
         this.#serverStorageId = peerMetadata.storageId;
         this.net.set({ ...this.net.get(), connected: true, sessionEnded: false });
         void this.directory.refresh();
-        this.refreshMine();
+        void this.refreshMine();
       }
     };
     const onPeerGone = ({ peerId }: { peerId: PeerId }) => {
@@ -123,10 +123,10 @@ export class SyncClient {
     window.addEventListener("online", online);
     window.addEventListener("offline", offline);
     // Leaving the page: write what is pending while the page can still run.
-    const poll = setInterval(() => this.refreshMine(), MINE_POLL_MS);
+    const poll = setInterval(() => void this.refreshMine(), MINE_POLL_MS);
     // Back in the app after a while: new assignments may be waiting.
     const visible = () => {
-      if (document.visibilityState === "visible") this.refreshMine();
+      if (document.visibilityState === "visible") void this.refreshMine();
     };
     document.addEventListener("visibilitychange", visible);
     this.#cleanup.push(
@@ -150,21 +150,22 @@ export class SyncClient {
   /**
    * Asks the server for this user's records (theirs and their unit's) and caches them, so new
    * assignments appear in 我的待办 and stay available offline. Calls while one is under way
-   * are folded into one more run after it, so none is lost and none piles up.
+   * are folded into one more run after it, so none is lost and none piles up. Resolves when
+   * the run that covers this call has opened the documents (at once when offline).
    */
-  refreshMine(): void {
-    if (!this.online) return;
-    if (this.#mine) {
-      this.#mineAgain = true;
-      return;
+  refreshMine(): Promise<void> {
+    if (!this.online) return Promise.resolve();
+    if (!this.#mine) {
+      this.#mine = cacheMine(this).finally(() => {
+        this.#mine = null;
+      });
+      return this.#mine;
     }
-    this.#mine = cacheMine(this).finally(() => {
-      this.#mine = null;
-      if (this.#mineAgain) {
-        this.#mineAgain = false;
-        this.refreshMine();
-      }
+    this.#mineAgain ??= this.#mine.catch(() => undefined).then(() => {
+      this.#mineAgain = null;
+      return this.refreshMine();
     });
+    return this.#mineAgain;
   }
 
   /** Whether the app is connected to the server right now (what the status bar shows). */
@@ -224,7 +225,9 @@ export class SyncClient {
         serverHeads: this.#serverHeadsOf(handle) ?? e.serverHeads,
       }));
     };
-    handle.on("change", refresh);
+    // "heads-changed", not "change": a change with an empty patch (a conflict settled by
+    // keeping the value shown) still has to reach the server, so it counts as unsynced.
+    handle.on("heads-changed", refresh);
     // The first sync may finish before `find` resolves, so the heads are also read from the
     // handle's sync info on every change, not only from this event.
     handle.on("remote-heads", ({ storageId, heads }) => {

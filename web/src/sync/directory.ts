@@ -19,6 +19,8 @@ export interface Person {
   display_name: string;
   roles: Role[];
   unit: string | null;
+  /** A disabled account: still named, no longer offered in pickers. */
+  disabled?: boolean;
 }
 
 export interface DirectoryData {
@@ -64,4 +66,34 @@ export function personName(data: DirectoryData, id: string | null | undefined): 
 export function unitName(data: DirectoryData, id: string | null | undefined): string {
   if (!id) return "";
   return data.units.find((u) => u.id === id)?.name ?? id;
+}
+
+/** A choice of a picker: an id, its name, and where it sits. */
+export interface Choice {
+  id: string;
+  label: string;
+  hint?: string;
+}
+
+/**
+ * The units to choose from, each with its parent's name, without `except` (e.g. the lead unit
+ * among co-units). Ids in `keep` that the directory does not know stay listed, so what a record
+ * holds can always be unticked.
+ */
+export function unitChoices(data: DirectoryData, keep: readonly string[] = [], except: string | null = null): Choice[] {
+  const known: Choice[] = data.units.map((u) => ({ id: u.id, label: u.name, hint: u.parent ? unitName(data, u.parent) : undefined }));
+  const unknown = keep.filter((id) => !data.units.some((u) => u.id === id)).map((id) => ({ id, label: id }));
+  return [...known, ...unknown].filter((c) => c.id !== except);
+}
+
+/**
+ * The active users holding `role`, those of `firstUnit` first, each with their unit's name;
+ * plus whoever `keep` names (a disabled or unknown person on a record can still be removed).
+ */
+export function peopleChoices(data: DirectoryData, role: Role, keep: readonly string[] = [], firstUnit: string | null = null): Choice[] {
+  const chosen = data.users.filter((u) => (u.roles.includes(role) && !u.disabled) || keep.includes(u.id));
+  const sorted = [...chosen].sort((a, b) => Number(b.unit === firstUnit) - Number(a.unit === firstUnit));
+  const known: Choice[] = sorted.map((u) => ({ id: u.id, label: u.display_name, hint: u.unit ? unitName(data, u.unit) : undefined }));
+  const unknown = keep.filter((id) => !data.users.some((u) => u.id === id)).map((id) => ({ id, label: id }));
+  return [...known, ...unknown];
 }

@@ -31,11 +31,15 @@ const OPEN_CONCURRENCY = 4;
 
 /** One page of the list for `params`; opens the returned documents in the background. */
 export async function fetchServerRows(client: SyncClient, params: Record<string, string>): Promise<ServerRow[]> {
-  const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== ""));
-  const page = await apiGet<Page>(`/api/records?${query.toString()}`);
-  const rows = page.items.filter((row) => !row.damaged);
+  const rows = await listPage(params);
   void cacheDocuments(client, rows.map((row) => row.id));
   return rows;
+}
+
+async function listPage(params: Record<string, string>): Promise<ServerRow[]> {
+  const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== ""));
+  const page = await apiGet<Page>(`/api/records?${query.toString()}`);
+  return page.items.filter((row) => !row.damaged);
 }
 
 async function cacheDocuments(client: SyncClient, ids: string[]): Promise<void> {
@@ -49,10 +53,16 @@ async function cacheDocuments(client: SyncClient, ids: string[]): Promise<void> 
   await Promise.all(Array.from({ length: OPEN_CONCURRENCY }, worker));
 }
 
-/** Refreshes what this user should have offline: their items and their unit's (mine=true). */
+/**
+ * Refreshes what this user should have offline: their items and their unit's (mine=true), and
+ * resolves once those documents are open here, i.e. listed by 我的待办.
+ */
 export async function cacheMine(client: SyncClient): Promise<void> {
-  await fetchServerRows(client, { mine: "true", limit: "200" }).catch(() => []);
-  if (client.user.unit) {
-    await fetchServerRows(client, { unit: client.user.unit, limit: "200" }).catch(() => []);
+  const lists: Record<string, string>[] = [{ mine: "true", limit: "200" }];
+  if (client.user.unit) lists.push({ unit: client.user.unit, limit: "200" });
+  const ids = new Set<string>();
+  for (const params of lists) {
+    for (const row of await listPage(params).catch(() => [])) ids.add(row.id);
   }
+  await cacheDocuments(client, [...ids]);
 }

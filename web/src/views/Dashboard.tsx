@@ -3,9 +3,10 @@
 // counts the records held on this phone, and says so.
 
 import { useEffect, useMemo, useState } from "react";
-import { Card, Grid, List, NavBar, Tag } from "antd-mobile";
+import { Button, Card, Grid, List, NavBar, Tag } from "antd-mobile";
+import { useNavigate } from "react-router";
 
-import { useDirectory, useIndexEntries, useNet, useNow } from "../app/context";
+import { useActor, useDirectory, useIndexEntries, useNet, useNow } from "../app/context";
 import { apiGet } from "../auth/api";
 import { closedAt, light, type Light } from "../domain/derived";
 import type { RecordSummary } from "../domain/summary";
@@ -69,13 +70,22 @@ export default function Dashboard() {
   const entries = useIndexEntries();
   const dir = useDirectory();
   const now = useNow();
+  const navigate = useNavigate();
+  const { roles } = useActor();
+  // The 周报 is the supervisors' and leaders' weekly meeting material.
+  const seesWeekly = roles.includes("supervisor") || roles.includes("leader");
   const [server, setServer] = useState<DashboardData | null>(null);
+  const [failed, setFailed] = useState(false);
   useEffect(() => {
     if (!online) return;
     let live = true;
     apiGet<DashboardData>("/api/dashboard").then(
-      (d) => live && setServer(d),
-      () => undefined,
+      (d) => {
+        if (!live) return;
+        setServer(d);
+        setFailed(false);
+      },
+      () => live && setFailed(true),
     );
     return () => {
       live = false;
@@ -89,8 +99,20 @@ export default function Dashboard() {
   const rate = (c: Counts) => (c.on_time.rate === null ? "—" : `${Math.round(c.on_time.rate * 100)}%`);
   return (
     <>
-      <NavBar back={null}>{t("dashboard.title")}</NavBar>
-      {!(online && server) ? <p className="notice">{t("dashboard.local")}</p> : null}
+      <NavBar
+        back={null}
+        right={
+          seesWeekly ? (
+            <Button size="mini" color="primary" fill="outline" data-testid="open-weekly" onClick={() => navigate("/reports/weekly")}>
+              {t("weekly.title")}
+            </Button>
+          ) : null
+        }
+      >
+        {t("dashboard.title")}
+      </NavBar>
+      {online && !server && !failed ? <p className="hint dashboard-loading">{t("dashboard.loading")}</p> : null}
+      {!online ? <p className="notice">{t("dashboard.local")}</p> : online && failed && !server ? <p className="notice">{t("dashboard.failed")}</p> : null}
       <Card title={t("dashboard.totals")} data-testid="dashboard-totals">
         <Grid columns={4} gap={8}>
           <Grid.Item><Stat label={t("dashboard.items")} value={data.totals.items} /></Grid.Item>

@@ -3,11 +3,11 @@
 // caches what it returns.
 
 import { useEffect, useMemo, useState } from "react";
-import { Button, List, NavBar, Toast } from "antd-mobile";
+import { Button, ErrorBlock, List, NavBar, Toast } from "antd-mobile";
 import { useNavigate } from "react-router";
 
 import { useActor, useClient, useDirectory, useIndexEntries, useNet, useNow } from "../app/context";
-import { apiResponse } from "../auth/api";
+import { downloadFile } from "../auth/api";
 import { RecordRow } from "../components/RecordRow";
 import { DUBAN_STATUSES, LEVELS } from "../generated/records";
 import { ledgerRows, type LedgerFilter } from "../domain/lists";
@@ -75,20 +75,16 @@ export function Ledger() {
   const extra = online ? server.filter((row) => !shown.has(row.id) && row.type === "duban") : [];
 
   const exportXlsx = async () => {
+    const query = new URLSearchParams(Object.entries(params).filter(([k, v]) => v !== "" && k !== "limit" && k !== "type"));
     try {
-      const response = await apiResponse(`/api/ledger.xlsx?${new URLSearchParams(Object.entries(params).filter(([k, v]) => v !== "" && k !== "limit" && k !== "type")).toString()}`);
-      const url = URL.createObjectURL(await response.blob());
-      const a = document.createElement("a");
-      a.href = url;
-      a.download = "督办台账.xlsx";
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      await downloadFile(`/api/ledger.xlsx?${query.toString()}`, t("ledger.filename"));
     } catch {
       Toast.show({ content: t("ledger.export_failed") });
     }
   };
 
   const set = (patch: Partial<typeof filter>) => setFilter((f) => ({ ...f, ...patch }));
+  const filtered = Object.values(filter).some((v) => typeof v === "string" && v.trim() !== "");
   return (
     <>
       <NavBar
@@ -147,9 +143,9 @@ export function Ledger() {
               </option>
             ))}
           </select>
-          <label className="inline-label">
-            {t("ledger.due_before")}
-            <input className="field" type="date" value={filter.due ?? ""} onChange={(e) => set({ due: e.target.value })} />
+          <label className="stacked-label">
+            <span>{t("ledger.due_before")}</span>
+            <input className="field" type="date" data-testid="ledger-due" value={filter.due ?? ""} onChange={(e) => set({ due: e.target.value })} />
           </label>
         </div>
         {online ? (
@@ -158,14 +154,19 @@ export function Ledger() {
           </Button>
         ) : null}
       </div>
-      <List header={t("ledger.count", { n: local.length + extra.length })}>
-        {local.map((row) => (
-          <RecordRow key={row.summary.id} row={localRowView(row, byId.get(row.summary.id), dir)} />
-        ))}
-        {extra.map((row) => (
-          <RecordRow key={row.id} row={serverRowView(row, dir)} />
-        ))}
-      </List>
+      {online ? null : <p className="hint ledger-offline">{t("ledger.offline")}</p>}
+      {local.length + extra.length === 0 ? (
+        <ErrorBlock status="empty" data-testid="ledger-empty" title={t("ledger.empty")} description={t(filtered ? "ledger.empty_filtered" : "ledger.empty_hint")} />
+      ) : (
+        <List header={t("ledger.count", { n: local.length + extra.length })}>
+          {local.map((row) => (
+            <RecordRow key={row.summary.id} row={localRowView(row, byId.get(row.summary.id), dir)} />
+          ))}
+          {extra.map((row) => (
+            <RecordRow key={row.id} row={serverRowView(row, dir)} />
+          ))}
+        </List>
+      )}
     </>
   );
 }

@@ -6,7 +6,7 @@ import { Navigate, useLocation, useNavigate } from "react-router";
 
 import { ApiFailure, deviceLabel, login, Offline } from "../auth/api";
 import { sessions } from "../auth/session";
-import { useT, type MessageKey } from "../i18n";
+import { setLanguage, useLang, useT, type MessageKey } from "../i18n";
 
 function errorKey(error: unknown): MessageKey {
   if (error instanceof Offline) return "login.offline";
@@ -20,6 +20,7 @@ function errorKey(error: unknown): MessageKey {
 
 export function Login() {
   const t = useT();
+  const lang = useLang();
   const navigate = useNavigate();
   const location = useLocation();
   const session = useSyncExternalStore(sessions.subscribe, sessions.getSnapshot);
@@ -84,10 +85,15 @@ export function Login() {
             {t(error)}
           </p>
         ) : null}
-        <Button block color="primary" type="submit" loading={busy} data-testid="login-submit">
+        <Button block color="primary" type="submit" size="large" loading={busy} data-testid="login-submit">
           {t("login.submit")}
         </Button>
       </form>
+      <div className="login-lang">
+        <Button size="small" fill="none" data-testid="login-lang" onClick={() => setLanguage(lang === "en" ? "zh-CN" : "en")}>
+          {lang === "en" ? "中文" : "English"}
+        </Button>
+      </div>
     </div>
   );
 }

@@ -10,8 +10,9 @@ import { sessions } from "../auth/session";
 import { setLanguage, useLang, useT, enumLabel } from "../i18n";
 import { unsyncedCount } from "../sync/localIndex";
 
-function megabytes(bytes: number): string {
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+function size(bytes: number): string {
+  const mb = bytes / (1024 * 1024);
+  return mb >= 1024 ? `${(mb / 1024).toFixed(1)} GB` : `${mb.toFixed(1)} MB`;
 }
 
 export default function Settings() {
@@ -58,8 +59,8 @@ export default function Settings() {
         </List.Item>
       </List>
       <List header={t("settings.storage")}>
-        <List.Item extra={<span data-testid="storage-used">{usage ? megabytes(usage.used) : "—"}</span>}>{t("settings.storage_used")}</List.Item>
-        <List.Item extra={usage ? megabytes(usage.quota) : "—"}>{t("settings.storage_quota")}</List.Item>
+        <List.Item extra={<span data-testid="storage-used">{usage ? size(usage.used) : "—"}</span>}>{t("settings.storage_used")}</List.Item>
+        <List.Item extra={usage ? size(usage.quota) : "—"}>{t("settings.storage_quota")}</List.Item>
         <List.Item extra={persisted === null ? "—" : persisted ? t("settings.persisted") : t("settings.not_persisted")}>
           {t("settings.persistence")}
         </List.Item>

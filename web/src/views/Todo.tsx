@@ -1,10 +1,12 @@
 // 我的待办: my open 督办事项, red first, then by deadline. Computed on the phone from the local
-// index, so it works offline.
+// index, so it works offline. Online it asks the server for new assignments when shown, when
+// its tab is tapped again and when pulled down.
 
-import { useEffect, useMemo } from "react";
-import { ErrorBlock, List, NavBar } from "antd-mobile";
+import { useEffect, useMemo, useState } from "react";
+import { DotLoading, ErrorBlock, List, NavBar, PullToRefresh, Toast } from "antd-mobile";
 
 import { useActor, useClient, useDirectory, useIndexEntries, useNet, useNow } from "../app/context";
+import { useRetap } from "../app/retap";
 import { RecordRow } from "../components/RecordRow";
 import { todoRows } from "../domain/lists";
 import type { RecordSummary } from "../domain/summary";
@@ -19,8 +21,29 @@ export function Todo() {
   const dir = useDirectory();
   const client = useClient();
   const net = useNet();
+  const online = net.browserOnline && net.connected;
+  const [refreshing, setRefreshing] = useState(false);
   // New assignments: ask the server whenever this list is shown online.
-  useEffect(() => client.refreshMine(), [client, net.connected, net.browserOnline]);
+  useEffect(() => void client.refreshMine(), [client, net.connected, net.browserOnline]);
+
+  /** Asks the server; `indicate` shows a line while it runs (a pull shows its own). */
+  const refresh = async (indicate: boolean) => {
+    if (!online) {
+      Toast.show({ content: t("todo.offline_refresh") });
+      return;
+    }
+    if (indicate) setRefreshing(true);
+    try {
+      await client.refreshMine();
+    } finally {
+      if (indicate) setRefreshing(false);
+    }
+  };
+  useRetap("todo", () => {
+    window.scrollTo({ top: 0, behavior: "smooth" });
+    void refresh(true);
+  });
+
   const rows = useMemo(() => {
     const summaries = entries.filter((e) => e.summary && !e.unavailable).map((e) => e.summary as RecordSummary);
     return todoRows(summaries, actor, now);
@@ -31,15 +54,28 @@ export function Todo() {
   return (
     <>
       <NavBar back={null}>{t("todo.title")}</NavBar>
-      {rows.length === 0 ? (
-        <ErrorBlock status="empty" title={t("todo.empty")} description={t("todo.empty_hint")} />
-      ) : (
-        <List>
-          {rows.map((row) => (
-            <RecordRow key={row.summary.id} row={localRowView(row, byId.get(row.summary.id), dir)} />
-          ))}
-        </List>
-      )}
+      {refreshing ? (
+        <div className="refreshing" data-testid="todo-refreshing">
+          <DotLoading /> {t("todo.refreshing")}
+        </div>
+      ) : null}
+      <PullToRefresh
+        onRefresh={() => refresh(false)}
+        pullingText={t("pull.pulling")}
+        canReleaseText={t("pull.release")}
+        refreshingText={t("pull.refreshing")}
+        completeText={t("pull.complete")}
+      >
+        {rows.length === 0 ? (
+          <ErrorBlock status="empty" title={t("todo.empty")} description={t(online ? "todo.empty_hint" : "todo.empty_offline")} />
+        ) : (
+          <List data-testid="todo-list">
+            {rows.map((row) => (
+              <RecordRow key={row.summary.id} row={localRowView(row, byId.get(row.summary.id), dir)} />
+            ))}
+          </List>
+        )}
+      </PullToRefresh>
     </>
   );
 }
