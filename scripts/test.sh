@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# Runs every check and test: formatting, clippy, Rust tests on real PostgreSQL, and the
-# interop tests with the real automerge-repo JavaScript client against the real server.
+# Runs every check and test: the web app's checks (types, lint, unit tests, build, size budget),
+# formatting, clippy, Rust tests on real PostgreSQL, the interop tests with the real
+# automerge-repo JavaScript client against the real server, and the browser tests (the built
+# web app in Debian's headless Chromium against the real server).
+#
+# Machine packages the tests need (Chromium, a CJK font) are installed by scripts/setup.sh,
+# which returns at once when they are there.
 #
 # PostgreSQL: uses TEST_DATABASE_URL if set, else the server on 127.0.0.1:5432 (user
 # postgres); if none answers there, it starts a throwaway cluster with the machine's
@@ -21,11 +26,23 @@ fi
 export DATABASE_URL=$pg_url
 export DUYAN_TEST_PG=${pg_url%/*}
 
-step "installing JavaScript test dependencies"
-# `npm install` rather than `npm ci`: npm 11 leaves cbor-x's optional native packages out of
-# the lock file and `npm ci` then refuses it; install still follows the lock for the rest.
-(cd tests/js && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm install --no-audit --no-fund --loglevel=error; })
-npm --prefix web run build --silent
+step "machine packages (scripts/setup.sh)"
+scripts/setup.sh
+
+# Installs the locked dependencies of the Node package in $1, unless node_modules is already
+# newer than the lock. `npm install` rather than `npm ci`: npm 11 leaves cbor-x's optional
+# native packages out of the lock file and `npm ci` then refuses it; install still follows the
+# lock for the rest.
+npm_deps() {
+  (cd "$1" && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm install --no-audit --no-fund --loglevel=error; })
+}
+
+step "installing JavaScript dependencies (web, tests/js)"
+npm_deps web
+npm_deps tests/js
+
+step "web checks: tsc --noEmit, eslint, vitest, vite build, size budget"
+npm --prefix web run check --silent
 
 step "cargo fmt --check"
 cargo fmt --all --check
@@ -42,5 +59,9 @@ cargo test --workspace --quiet
 
 step "interop tests (automerge-repo JS client against the real server)"
 npm --prefix tests/js test --silent
+
+step "browser tests (the web app in Chromium against the real server; screenshots in target/screenshots)"
+rm -rf target/screenshots
+npm --prefix tests/js run test:browser --silent
 
 step "all checks passed"
