@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 if [ ! -f web/dist/index.html ] || [ -n "$(find web -path web/dist -prune -o -path web/node_modules -prune -o -newer web/dist/index.html -type f -print -quit)" ]; then
   echo "building the web app..." >&2
+  # `npm install` follows package-lock.json (`npm ci` trips over optional native packages).
+  [ -d web/node_modules ] || npm --prefix web install --no-audit --no-fund --loglevel=error
   npm --prefix web run build --silent
 fi
 export SQLX_OFFLINE=true
