@@ -2,8 +2,9 @@
 //! real PostgreSQL (`#[sqlx::test]` gives each test a fresh, migrated database).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
 use std::time::Duration;
+
+mod common;
 
 use axum::Router;
 use axum::body::Body;
@@ -14,13 +15,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use duyan::app::{AppState, app};
 use duyan::auth::password::hash_blocking;
 use duyan::auth::{Auth, AuthConfig, LoginLimits};
-use duyan::directory::DirectoryHandle;
-use duyan::metrics::Metrics;
-use duyan::storage::postgres::PgStore;
-use duyan::sync::SyncConfig;
-use duyan::sync::hub::{Hub, HubParts};
-use duyan::sync::protocol::PeerMetadata;
-use duyan::sync::session::{ServerIdentity, SessionLimits};
 use duyan::users::{self, NewUser, UnitRow};
 use duyan_shared::rules::Role;
 use serde_json::{Value, json};
@@ -29,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
-const SECRET: &[u8] = b"test secret, long enough for HS256 keys";
+use common::SECRET;
 const PASSWORD: &str = "correct horse battery";
 const GENERIC_500: &str = r#"{"error":{"code":"internal","message":"internal error"}}"#;
 
@@ -71,42 +65,7 @@ fn address(n: u8) -> SocketAddr {
 }
 
 async fn test_app(pool: PgPool, config: AuthConfig) -> TestApp {
-    let tracker = TaskTracker::new();
-    let shutdown = CancellationToken::new();
-    let metrics = Arc::new(Metrics::default());
-    let directory = DirectoryHandle::load(&pool).await.unwrap();
-    let hub = Hub::new(HubParts {
-        store: Arc::new(PgStore::new(pool.clone())),
-        projector: None,
-        people: duyan::people_of(&directory, shutdown.clone(), &tracker),
-        server_peer_id: "test-server".into(),
-        config: SyncConfig::default(),
-        metrics: metrics.clone(),
-        tracker: tracker.clone(),
-        shutdown: shutdown.clone(),
-    });
-    let state = AppState {
-        pool: pool.clone(),
-        hub,
-        identity: ServerIdentity {
-            peer_id: "test-server".into(),
-            metadata: Arc::new(PeerMetadata {
-                storage_id: Some("test-storage".into()),
-                is_ephemeral: false,
-            }),
-        },
-        limits: SessionLimits {
-            max_message_bytes: 1 << 20,
-            messages_per_second: 1000,
-        },
-        metrics,
-        tracker,
-        shutdown,
-        web_dir: std::env::temp_dir().join("duyan-no-web-app"),
-        auth: Arc::new(Auth::new(SECRET, config).unwrap()),
-        directory,
-        blobs: duyan::blobs::Blobs::postgres(pool.clone(), Default::default()),
-    };
+    let state = common::app_state(pool.clone(), config).await;
     TestApp {
         router: app(state.clone()),
         state,

@@ -65,6 +65,18 @@ pub async fn test_app(pool: PgPool) -> TestApp {
         .await
         .unwrap();
     }
+    let state = app_state(pool.clone(), AuthConfig::default()).await;
+    TestApp {
+        router: app(state.clone()),
+        store: PgStore::new(pool.clone()),
+        state,
+        pool,
+    }
+}
+
+/// The application's state on `pool`, as `serve` builds it but with no projector, no web app and
+/// a fixed token secret; `auth` sets the token lifetimes and sign-in limits.
+pub async fn app_state(pool: PgPool, auth: AuthConfig) -> AppState {
     let tracker = TaskTracker::new();
     let shutdown = CancellationToken::new();
     let metrics = Arc::new(Metrics::default());
@@ -79,7 +91,7 @@ pub async fn test_app(pool: PgPool) -> TestApp {
         tracker: tracker.clone(),
         shutdown: shutdown.clone(),
     });
-    let state = AppState {
+    AppState {
         pool: pool.clone(),
         hub,
         identity: ServerIdentity {
@@ -97,15 +109,9 @@ pub async fn test_app(pool: PgPool) -> TestApp {
         tracker,
         shutdown,
         web_dir: std::env::temp_dir().join("duyan-no-web-app"),
-        auth: Arc::new(Auth::new(SECRET, AuthConfig::default()).unwrap()),
+        auth: Arc::new(Auth::new(SECRET, auth).unwrap()),
         directory,
         blobs: duyan::blobs::Blobs::postgres(pool.clone(), Default::default()),
-    };
-    TestApp {
-        router: app(state.clone()),
-        store: PgStore::new(pool.clone()),
-        state,
-        pool,
     }
 }
 
