@@ -100,6 +100,16 @@ const NO_CACHE: &str = "no-cache";
 /// Other files of the web app (icons and the like).
 const SHORT: &str = "public, max-age=3600";
 
+/// What the web app's pages may load and run: only its own files. Scripts may compile
+/// WebAssembly (Automerge) but not `eval`; styles may be inline (React's `style` attributes,
+/// antd-mobile's variables); images may be object URLs (photos fetched with a token) or data
+/// URLs; the page may not be framed (click-jacking). An injected script could read the tokens
+/// the app keeps, so it must have nowhere to come from.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; font-src 'self' data:; \
+    connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; \
+    base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
 /// The web app in `web_dir`, served as the module documentation says.
 fn web_app(web_dir: &std::path::Path) -> Router {
     let files = ServeDir::new(web_dir);
@@ -120,9 +130,16 @@ fn web_app(web_dir: &std::path::Path) -> Router {
                     Err(never) => match never {},
                 };
                 let cache = cache_control(&path, response.status());
-                response
-                    .headers_mut()
-                    .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+                let headers = response.headers_mut();
+                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+                headers.insert(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+                );
+                headers.insert(
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("same-origin"),
+                );
                 response
             }
         })

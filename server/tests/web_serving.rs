@@ -178,6 +178,24 @@ async fn each_kind_of_file_is_cached_as_it_may_be(pool: PgPool) {
         assert!(answer.headers.contains_key(header::LAST_MODIFIED), "{path}");
     }
 
+    // Pages load only the app's own files and may not be framed.
+    let page = get(&router, "/ledger").await;
+    let policy = page.header(header::CONTENT_SECURITY_POLICY);
+    for directive in [
+        "default-src 'self'",
+        "script-src 'self' 'wasm-unsafe-eval'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(policy.contains(directive), "{directive} in {policy}");
+    }
+    assert!(
+        !policy
+            .split([' ', ';'])
+            .any(|token| token == "'unsafe-eval'"),
+        "no eval: {policy}"
+    );
+
     // Anything else: an hour.
     let icon = get(&router, "/icons/icon-192.png").await;
     assert_eq!(icon.status, StatusCode::OK);
