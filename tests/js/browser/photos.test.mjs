@@ -41,6 +41,12 @@ async function shows(thumb, state) {
   );
 }
 
+/** The status bar's count of photos not yet on the server (hidden when there are none). */
+async function photosPending(page) {
+  const count = page.getByTestId("photos-pending");
+  return (await count.count()) === 0 ? 0 : Number(await count.innerText());
+}
+
 /** What the photo database of `userId` holds for `sha256` in the page: bytes and queue state. */
 function stored(page, userId, sha256) {
   return page.evaluate(
@@ -280,7 +286,7 @@ file.test("a site check shows its 整改前 and 整改后 photos side by side, o
   await session.screenshot(li, "photo-before-after");
 });
 
-file.test("a photo the server refuses stays on the phone, failed with the reason, and a retry asks the server again", async session => {
+file.test("a photo the server refuses stays on the phone, failed with the reason, and a retry asks the server again; removed from the phone, it shows as never uploaded", async session => {
   const { users } = session;
   const li = await session.signedIn("li", users.li);
   const id = await createItem(li, { title: "厂区道路破损修复", deadline: "2026-12-23", leadUnit: "plant-2", handlers: [users.zhang.id] });
@@ -331,4 +337,20 @@ file.test("a photo the server refuses stays on the phone, failed with the reason
   await until("the retry to reach the server", () => puts.length, n => n >= 1);
   await entryThumb(zhang, report).and(zhang.locator('[data-state="failed"]')).waitFor();
   assert.equal((await stored(zhang, users.zhang.id, sha256)).state, "failed");
+  // The status bar counts it as not yet on the server.
+  await until("the status bar to count the failed photo", () => photosPending(zhang), n => n === 1);
+
+  // Removed from the phone (after confirming it will be lost): bytes and queue entry go, the
+  // record keeps the photo, shown as never uploaded, here and in the viewer, also after a reload.
+  await entry.getByTestId("photo-remove-from-phone").click();
+  await zhang.getByTestId("photo-remove-confirm").click();
+  await entryThumb(zhang, report).and(zhang.locator('[data-state="removed"]')).waitFor();
+  assert.equal(await photosPending(zhang), 0);
+  assert.deepEqual(await stored(zhang, users.zhang.id, sha256), { isArrayBuffer: false, sha256: null, state: null });
+  await zhang.reload();
+  await entryThumb(zhang, report).and(zhang.locator('[data-state="removed"]')).waitFor();
+  assert.equal(await photosPending(zhang), 0);
+  assert.equal(await entry.getByTestId("photo-thumb").count(), 1);
+  await entryThumb(zhang, report).click();
+  await zhang.getByTestId("photo-viewer-removed").waitFor();
 });

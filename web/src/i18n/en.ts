@@ -25,6 +25,7 @@ export const en: Record<keyof typeof zh, string> = {
   "net.online": "Online",
   "net.offline": "Offline",
   "net.unsynced": "Unsynced",
+  "net.photos_pending": "Photos to upload",
   "net.relogin": "Sign in again",
   "sync.synced": "Synced",
   "sync.pending": "Not synced",

@@ -1,15 +1,18 @@
 // One photo as a thumbnail, with its state on this phone: waiting, sending (with how much the
-// server has), uploaded, or failed with the reason and a retry button. Others' photos are
-// "uploaded" once the server shows them, "waiting" while their phone still holds them.
+// server has), uploaded, failed with the reason, a retry button and a way to remove it from the
+// phone, or removed (never uploaded). Others' photos are "uploaded" once the server shows them,
+// "waiting" while their phone still holds them.
+
+import { Dialog } from "antd-mobile";
 
 import type { PhotoRef } from "../generated/records";
 import { text } from "../domain/scalar";
-import { useQueued, useThumbnail } from "./hooks";
+import { useQueued, useRemoved, useThumbnail } from "./hooks";
 import { errorText, usePhotoT, type PhotoT } from "./messages";
 import type { PhotoQueue } from "./queue";
 import type { Queued } from "./store";
 
-export type PhotoState = "waiting" | "sending" | "uploaded" | "failed";
+export type PhotoState = "waiting" | "sending" | "uploaded" | "failed" | "removed";
 
 interface Props {
   photo: PhotoRef;
@@ -29,18 +32,33 @@ function label(t: PhotoT, state: PhotoState, queued: Queued | undefined): string
       return t("photo.uploaded");
     case "failed":
       return t("photo.failed");
+    case "removed":
+      return t("photo.removed");
   }
+}
+
+/** Asks first: the photo never reached the server, so removing it loses it for good. */
+async function removeFromPhone(t: PhotoT, queue: PhotoQueue, sha256: string): Promise<void> {
+  const sure = await Dialog.confirm({
+    content: t("photo.remove_confirm"),
+    confirmText: <span data-testid="photo-remove-confirm">{t("photo.remove_confirm_ok")}</span>,
+    cancelText: t("photo.cancel"),
+  });
+  if (sure) await queue.removeRefused(sha256);
 }
 
 export function PhotoThumb({ photo, queue, onOpen, onRemove }: Props) {
   const t = usePhotoT();
   const sha256 = text(photo.sha256);
   const queued = useQueued(queue).get(sha256);
+  const removed = useRemoved(queue).has(sha256);
   const picture = useThumbnail(queue, sha256, text(photo.mime));
   // Without a queue entry a photo is on the server: bytes leave the phone only once it
-  // confirmed them. Until the queue has loaded, only the server's answer proves it.
+  // confirmed them, or the person removed it unsent (its thumbnail may still be here). Until
+  // the queue has loaded, only the server's answer proves it.
   const shown = picture.kind === "url";
-  const state: PhotoState = queued?.state ?? (shown && (queue !== null || picture.from === "server") ? "uploaded" : "waiting");
+  const state: PhotoState =
+    queued?.state ?? (removed ? "removed" : shown && (queue !== null || picture.from === "server") ? "uploaded" : "waiting");
   const mocked = photo.geo?.accuracy === 0;
   return (
     <figure className={`photo-tile is-${state}`}>
@@ -73,9 +91,21 @@ export function PhotoThumb({ photo, queue, onOpen, onRemove }: Props) {
         <figcaption className="photo-error">
           <span data-testid="photo-error">{errorText(t, queued.error)}</span>
           {state === "failed" ? (
-            <button type="button" className="photo-retry" data-testid="photo-retry" onClick={() => queue?.retry(sha256)}>
-              {t("photo.retry")}
-            </button>
+            <>
+              <button type="button" className="photo-retry" data-testid="photo-retry" onClick={() => queue?.retry(sha256)}>
+                {t("photo.retry")}
+              </button>
+              {queue ? (
+                <button
+                  type="button"
+                  className="photo-retry"
+                  data-testid="photo-remove-from-phone"
+                  onClick={() => void removeFromPhone(t, queue, sha256).catch((error: unknown) => console.error("photo removal", error))}
+                >
+                  {t("photo.remove_from_phone")}
+                </button>
+              ) : null}
+            </>
           ) : (
             ` · ${t("photo.will_retry")}`
           )}

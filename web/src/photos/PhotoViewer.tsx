@@ -1,7 +1,8 @@
 // A photo full screen with what makes it evidence: when it was taken (EXIF or capture time, in
 // Asia/Shanghai), where (with the accuracy, and a warning when it is exactly 0, as mocked
 // locations report), and who added it. The whole photo comes from the phone while it waits
-// there, else from the server; until it arrives the thumbnail stands in.
+// there, else from the server; until it arrives the thumbnail stands in. A photo removed from
+// this phone without reaching the server says so.
 
 import { useEffect, useState } from "react";
 import { createPortal } from "react-dom";
@@ -11,7 +12,7 @@ import { text, val } from "../domain/scalar";
 import { isoDateTime } from "../domain/time";
 import { useDirectory } from "../app/context";
 import { personName } from "../sync/directory";
-import { useThumbnail } from "./hooks";
+import { useRemoved, useThumbnail } from "./hooks";
 import { fullPhoto, type Picture } from "./images";
 import { usePhotoT, type PhotoT } from "./messages";
 import type { PhotoQueue } from "./queue";
@@ -66,6 +67,7 @@ export function PhotoViewer({ photos, index, queue, onIndex, onClose }: Props) {
   const mime = photo ? text(photo.mime) : "";
   const thumb = useThumbnail(queue, sha256, mime);
   const full = useFullPhoto(queue, sha256, mime);
+  const removed = useRemoved(queue).has(sha256);
 
   useEffect(() => {
     const keys = (e: KeyboardEvent) => {
@@ -90,7 +92,13 @@ export function PhotoViewer({ photos, index, queue, onIndex, onClose }: Props) {
       </div>
       <div className="photo-viewer-stage">
         {shown ? <img src={shown.url} alt={caption ?? ""} data-testid="photo-viewer-image" data-full={full?.kind === "url" ? "true" : "false"} /> : null}
-        {full && full.kind !== "url" ? <p className="photo-viewer-note">{t("photo.full_needs_network")}</p> : null}
+        {removed ? (
+          <p className="photo-viewer-note" data-testid="photo-viewer-removed">
+            {t("photo.removed_note")}
+          </p>
+        ) : full && full.kind !== "url" ? (
+          <p className="photo-viewer-note">{t("photo.full_needs_network")}</p>
+        ) : null}
         {index > 0 ? (
           <button type="button" className="photo-viewer-prev" aria-label={t("photo.prev")} onClick={() => onIndex(index - 1)}>
             ‹

@@ -7,9 +7,10 @@ import { useClient } from "../app/context";
 import { Store } from "../sync/store";
 import { thumbnail, type Picture } from "./images";
 import { photoQueue, type PhotoQueue } from "./queue";
-import type { Queued } from "./store";
+import type { Queued, Removed } from "./store";
 
 const NOTHING = new Store<ReadonlyMap<string, Queued>>(new Map());
+const NONE_REMOVED = new Store<ReadonlyMap<string, Removed>>(new Map());
 /** How often a photo not yet on the server (or unreachable) is asked for again while shown. */
 const RECHECK_MS = 20_000;
 
@@ -36,6 +37,12 @@ export function usePhotoQueue(): PhotoQueue | null {
 export function useQueued(queue: PhotoQueue | null): ReadonlyMap<string, Queued> {
   const photos = queue?.photos ?? NOTHING;
   return useSyncExternalStore(photos.subscribe, photos.get);
+}
+
+/** The photos removed from this phone without reaching the server, live. */
+export function useRemoved(queue: PhotoQueue | null): ReadonlyMap<string, Removed> {
+  const removed = queue?.removed ?? NONE_REMOVED;
+  return useSyncExternalStore(removed.subscribe, removed.get);
 }
 
 export type Shown = Picture | { kind: "loading" };

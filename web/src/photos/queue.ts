@@ -9,13 +9,14 @@
 // - A photo whose upload was cut goes on from the server's offset (see upload.ts).
 // - Bytes leave the phone only after the server confirmed the photo.
 // - A photo the server refuses for good stays, marked failed with the reason, until the person
-//   retries or removes it.
+//   retries it or removes it from the phone (then a note of it stays: records still name it).
 // - Several tabs of the app share the queue in IndexedDB; a Web Lock per photo keeps two tabs
 //   from sending the same photo at once.
 
 import { apiResponse } from "../auth/api";
 import { Store } from "../sync/store";
-import { PhotoStore, type Queued } from "./store";
+import { pendingPhotos } from "./pending";
+import { PhotoStore, type Queued, type Removed } from "./store";
 import { outcome, send, type Outcome, type Request } from "./upload";
 
 export const CONCURRENCY = 2;
@@ -66,6 +67,8 @@ const browserEnvironment: QueueEnvironment = {
 export class PhotoQueue {
   /** The photos waiting on this phone, by SHA-256; what the thumbnails show. */
   readonly photos = new Store<ReadonlyMap<string, Queued>>(new Map());
+  /** Photos removed from this phone without reaching the server, by SHA-256. */
+  readonly removed = new Store<ReadonlyMap<string, Removed>>(new Map());
   readonly store: PhotoStore;
   readonly #env: QueueEnvironment;
   readonly #running = new Map<string, AbortController>();
@@ -84,6 +87,8 @@ export class PhotoQueue {
       const fresh = entry.state === "sending" ? { ...entry, state: "waiting" as const, nextAt: 0 } : entry;
       map.set(entry.sha256, fresh);
     }
+    const removed = new Map((await this.store.removed()).map((note) => [note.sha256, note]));
+    this.removed.set(removed);
     this.photos.set(map);
   }
 
@@ -114,6 +119,11 @@ export class PhotoQueue {
   async add(entry: Queued, bytes: ArrayBuffer, thumb: ArrayBuffer | null): Promise<boolean> {
     if (this.photos.get().has(entry.sha256)) return false;
     await this.store.add(entry, bytes, thumb);
+    if (this.removed.get().has(entry.sha256)) {
+      const removed = new Map(this.removed.get());
+      removed.delete(entry.sha256);
+      this.removed.set(removed);
+    }
     this.#set(entry.sha256, entry);
     this.kick();
     return true;
@@ -132,6 +142,22 @@ export class PhotoQueue {
     this.#running.get(sha256)?.abort();
     this.#set(sha256, null);
     await this.store.remove(sha256);
+  }
+
+  /**
+   * Gives up on a photo the server refused for good (too large, not an image, corrupt), which
+   * would otherwise hold the phone's storage forever: its bytes and queue entry go, a note
+   * stays. Only a failed photo: one that may still upload is never thrown away. False when the
+   * photo is not (or no longer) failed.
+   */
+  async removeRefused(sha256: string): Promise<boolean> {
+    const entry = this.photos.get().get(sha256);
+    if (!entry || entry.state !== "failed") return false;
+    const note: Removed = { sha256, removedAt: this.#env.now(), error: entry.error };
+    await this.store.removeRefused(note);
+    this.removed.set(new Map(this.removed.get()).set(sha256, note));
+    this.#set(sha256, null);
+    return true;
   }
 
   /** The network is back: what waits for its backoff goes now. */
@@ -221,13 +247,17 @@ export class PhotoQueue {
 
 const queues = new Map<string, Promise<PhotoQueue>>();
 
-/** The queue of `userId`, loaded once per page. */
+/** The queue of `userId`, loaded once per page; it keeps the status bar's count of its photos. */
 export function photoQueue(userId: string): Promise<PhotoQueue> {
   let queue = queues.get(userId);
   if (!queue) {
     queue = PhotoStore.open(userId).then(async (store) => {
       const q = new PhotoQueue(store);
       await q.load();
+      // Every queued photo is one the server does not have yet: waiting, sending or failed.
+      const publish = () => pendingPhotos(userId).set(q.photos.get().size);
+      publish();
+      q.photos.subscribe(publish);
       return q;
     });
     queue.catch(() => queues.delete(userId));

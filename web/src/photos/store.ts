@@ -3,9 +3,8 @@
 //
 // Bytes are stored as ArrayBuffers, never Blobs: iOS Safari has refused Blobs in IndexedDB, and
 // a photo taken offline must never be lost. A photo's bytes and queue entry are written in one
-// transaction with strict durability, and leave together, only after the server confirmed it.
-
-import { openDatabase } from "../sync/idb";
+// transaction with strict durability, and leave together, only after the server confirmed it,
+// or when the person removes a photo the server refuses for good (then a note of it stays).
 
 export type QueueState = "waiting" | "sending" | "failed";
 
@@ -33,9 +32,24 @@ export interface Queued {
   addedAt: number;
 }
 
+/**
+ * A photo the server refused for good and the person removed from the phone. Records still
+ * name it (they are history), so this note stays to show it as never uploaded.
+ */
+export interface Removed {
+  sha256: string;
+  removedAt: number;
+  /** Why the server refused it. */
+  error: PhotoError | null;
+}
+
 const QUEUE = "queue";
 const BYTES = "bytes";
 const THUMBS = "thumbs";
+const REMOVED = "removed";
+const STORES = [QUEUE, BYTES, THUMBS, REMOVED];
+/** 2: the `removed` store. */
+const VERSION = 2;
 /** Thumbnails of other people's photos kept for offline reading; beyond this, some go. */
 const MAX_THUMBS = 400;
 
@@ -53,6 +67,26 @@ const committed = (tx: IDBTransaction): Promise<void> =>
     tx.onabort = () => reject(tx.error ?? new Error("IndexedDB transaction aborted"));
   });
 
+/** Opens (creating or upgrading) the photo database of a user. */
+function openPhotos(name: string): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open(name, VERSION);
+    open.onupgradeneeded = () => {
+      for (const store of STORES) {
+        if (!open.result.objectStoreNames.contains(store)) open.result.createObjectStore(store);
+      }
+    };
+    open.onsuccess = () => {
+      const db = open.result;
+      // A newer version of the app in another tab wants to upgrade: let it, this tab's copy
+      // is the older code and goes with its next reload.
+      db.onversionchange = () => db.close();
+      resolve(db);
+    };
+    open.onerror = () => reject(open.error ?? new Error(`cannot open ${name}`));
+  });
+}
+
 export class PhotoStore {
   readonly #db: IDBDatabase;
 
@@ -61,19 +95,23 @@ export class PhotoStore {
   }
 
   static async open(userId: string): Promise<PhotoStore> {
-    return new PhotoStore(await openDatabase(`duyan-photos-${userId}`, [QUEUE, BYTES, THUMBS]));
+    return new PhotoStore(await openPhotos(`duyan-photos-${userId}`));
   }
 
   #tx(stores: string[], mode: IDBTransactionMode): IDBTransaction {
     return this.#db.transaction(stores, mode, { durability: mode === "readwrite" ? "strict" : "default" });
   }
 
-  /** Stores a new photo (its bytes, queue entry and thumbnail) in one transaction. */
+  /**
+   * Stores a new photo (its bytes, queue entry and thumbnail) in one transaction. The same
+   * photo taken again after it was removed is simply queued again.
+   */
   async add(entry: Queued, bytes: ArrayBuffer, thumb: ArrayBuffer | null): Promise<void> {
-    const tx = this.#tx([QUEUE, BYTES, THUMBS], "readwrite");
+    const tx = this.#tx([QUEUE, BYTES, THUMBS, REMOVED], "readwrite");
     const done = committed(tx);
     tx.objectStore(BYTES).put(bytes, entry.sha256);
     tx.objectStore(QUEUE).put(entry, entry.sha256);
+    tx.objectStore(REMOVED).delete(entry.sha256);
     if (thumb) tx.objectStore(THUMBS).put(thumb, entry.sha256);
     await done;
   }
@@ -108,6 +146,24 @@ export class PhotoStore {
     tx.objectStore(BYTES).delete(sha256);
     tx.objectStore(QUEUE).delete(sha256);
     await done;
+  }
+
+  /**
+   * Removes a photo the server refuses for good: its bytes and queue entry leave, a note that
+   * it was removed takes their place (in the same transaction), its thumbnail stays.
+   */
+  async removeRefused(note: Removed): Promise<void> {
+    const tx = this.#tx([QUEUE, BYTES, REMOVED], "readwrite");
+    const done = committed(tx);
+    tx.objectStore(BYTES).delete(note.sha256);
+    tx.objectStore(QUEUE).delete(note.sha256);
+    tx.objectStore(REMOVED).put(note, note.sha256);
+    await done;
+  }
+
+  /** The photos removed from this phone without reaching the server. */
+  async removed(): Promise<Removed[]> {
+    return request(this.#tx([REMOVED], "readonly").objectStore(REMOVED).getAll() as IDBRequest<Removed[]>);
   }
 
   async thumb(sha256: string): Promise<ArrayBuffer | undefined> {
