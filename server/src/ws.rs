@@ -206,6 +206,11 @@ async fn run(socket: WebSocket, state: AppState, signed_in: Authenticated) {
                 tracing::info!(peer = session.peer_id(), "closing silent connection");
                 break;
             }
+            // Requests held back by the session's window may go on.
+            () = session.requests_may_go_on() => {
+                session.release_held().await;
+                continue;
+            }
             frame = stream.next() => frame,
         };
         last_heard = Instant::now();

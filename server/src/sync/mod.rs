@@ -42,6 +42,12 @@ pub struct SyncConfig {
     pub max_queued_bytes_per_peer: usize,
     /// Attempts at a storage write before the peers of the document are told it failed.
     pub storage_attempts: u32,
+    /// Documents a peer asked for (`request`) that may be answered and not yet acknowledged
+    /// at a time; its further requests wait their turn (see [`session`]).
+    pub request_window: usize,
+    /// How long an answered request counts against that window at most, so a client that never
+    /// acknowledges cannot stall its own later requests for good.
+    pub request_ack_timeout: Duration,
 }
 
 impl Default for SyncConfig {
@@ -50,6 +56,8 @@ impl Default for SyncConfig {
             doc_idle_timeout: Duration::from_secs(60),
             max_queued_bytes_per_peer: 64 * 1024 * 1024,
             storage_attempts: 4,
+            request_window: 64,
+            request_ack_timeout: Duration::from_secs(10),
         }
     }
 }

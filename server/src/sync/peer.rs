@@ -91,6 +91,9 @@ pub struct Peer {
     pub server_peer_id: Arc<str>,
     pub outbox: Outbox,
     pub metrics: Arc<Metrics>,
+    /// Told of every document this peer is sent `doc-unavailable` for: that answers a request
+    /// the peer will not acknowledge, so the session's window of requests moves on.
+    pub unavailable: mpsc::UnboundedSender<DocumentId>,
 }
 
 impl std::fmt::Debug for Peer {
@@ -112,6 +115,8 @@ impl Peer {
     pub fn send_unavailable(&self, doc: &DocumentId) {
         let frame = ToClient::doc_unavailable(&self.server_peer_id, &self.peer_id, doc).encode();
         self.send_frame(frame);
+        // The session is gone if this fails, and its window with it.
+        let _ = self.unavailable.send(*doc);
     }
 
     pub fn send_ephemeral(

@@ -1,12 +1,16 @@
 //! One connected peer: the join handshake, validation, rate limiting and dispatch of its
 //! messages to documents. Transport-free: the WebSocket glue hands it frames.
+//!
+//! Requests (a peer asking for documents it does not have) go through a window, see
+//! [`Requests`].
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use duyan_shared::DocumentId;
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::access::Principal;
@@ -60,6 +64,7 @@ pub struct Session {
     /// Documents this peer has synced, to tell them when the session ends.
     docs: HashSet<DocumentId>,
     bucket: TokenBucket,
+    requests: Requests,
 }
 
 impl Session {
@@ -71,6 +76,8 @@ impl Session {
         limits: SessionLimits,
     ) -> Self {
         hub.metrics().session_opened();
+        let config = hub.config();
+        let requests = Requests::new(config.request_window, config.request_ack_timeout);
         Self {
             hub,
             user,
@@ -81,6 +88,7 @@ impl Session {
             limits,
             peer: None,
             docs: HashSet::new(),
+            requests,
         }
     }
 
@@ -127,12 +135,27 @@ impl Session {
             } => {
                 self.hub.metrics().sync_in();
                 self.docs.insert(document_id);
-                let cmd = DocCommand::Sync {
-                    peer,
-                    data,
-                    is_request,
-                };
-                self.hub.dispatch(document_id, cmd).await;
+                if is_request {
+                    if self
+                        .requests
+                        .must_wait(document_id, data.len(), Instant::now())
+                    {
+                        self.requests.hold(document_id, data);
+                    } else {
+                        self.hand_over(&peer, document_id, data, true).await;
+                    }
+                } else {
+                    // A held request for this document goes first: its messages keep their order.
+                    while let Some(held) = self.requests.take_held(document_id) {
+                        self.hand_over(&peer, document_id, held, true).await;
+                    }
+                    self.hand_over(&peer, document_id, data, false).await;
+                    // automerge-repo answers every sync message that changes its document: this
+                    // acknowledges our answer to its request, if one was open.
+                    if self.requests.acknowledge(document_id) {
+                        self.release_held().await;
+                    }
+                }
             }
             FromClient::Ephemeral {
                 document_id,
@@ -165,6 +188,50 @@ impl Session {
             FromClient::Leave => return Ok(Flow::Leave),
         }
         Ok(Flow::Continue)
+    }
+
+    /// Gives a sync or request message to its document. A request opens a place in the window
+    /// until the peer acknowledges the answer.
+    async fn hand_over(&mut self, peer: &Arc<Peer>, id: DocumentId, data: Vec<u8>, request: bool) {
+        if request {
+            self.requests.open(id, Instant::now());
+        }
+        let cmd = DocCommand::Sync {
+            peer: peer.clone(),
+            data,
+            is_request: request,
+        };
+        self.hub.dispatch(id, cmd).await;
+    }
+
+    /// Completes when requests held back may go on: an open one was answered `doc-unavailable`
+    /// (no acknowledgement follows that) or timed out. Never completes while none is held.
+    /// Cancel-safe: the transport waits on it alongside the socket and calls
+    /// [`Session::release_held`] when it completes.
+    pub async fn requests_may_go_on(&mut self) {
+        loop {
+            let deadline = self.requests.next_timeout();
+            tokio::select! {
+                Some(doc) = self.requests.unavailable.recv() => self.requests.close(doc),
+                () = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {}
+            }
+            if self.requests.can_release(Instant::now()) {
+                return;
+            }
+        }
+    }
+
+    /// Hands held requests to their documents while the window has room.
+    pub async fn release_held(&mut self) {
+        let Some(peer) = self.peer.clone() else {
+            return;
+        };
+        while self.requests.can_release(Instant::now()) {
+            let Some((id, data)) = self.requests.next_held() else {
+                break;
+            };
+            self.hand_over(&peer, id, data, true).await;
+        }
     }
 
     fn join(
@@ -211,6 +278,7 @@ impl Session {
             server_peer_id: self.identity.peer_id.clone(),
             outbox: self.outbox.clone(),
             metrics: self.hub.metrics().clone(),
+            unavailable: self.requests.unavailable_tx.clone(),
         }
     }
 
@@ -223,6 +291,132 @@ impl Session {
                 .await;
         }
         self.hub.metrics().session_closed();
+    }
+}
+
+/// Bytes of requests one session holds back at most. A stock client's request is a few dozen
+/// bytes (it has nothing to tell), so this is tens of thousands of requests.
+const MAX_HELD_BYTES: usize = 4 * 1024 * 1024;
+
+/// Flow control of `request`s: a peer asking for documents it does not have (a fresh client
+/// opening 1,000 records asks for all of them at once).
+///
+/// Answered all at once, they reach the stock client back to back, and automerge-repo 2.5
+/// handles a backlog of answers badly: in bench scenario (c) its CPU time per document nearly
+/// doubles (garbage collection, mostly) and loading 1,000 records takes about 1.7x longer than
+/// when at most 64 answers are outstanding (BENCHMARKS.md). So at most `limit` requests are open at
+/// a time: given to their documents and not yet acknowledged. The others wait here, in arrival
+/// order. The client acknowledges an answer with its next `sync` message for the document
+/// (automerge-repo answers every message that changes its document); `doc-unavailable` needs
+/// no acknowledgement. Only `request`s wait: changes a client pushes (`sync`) never do.
+///
+/// Waiting requests are bounded by [`MAX_HELD_BYTES`]; past that they are handed over at once,
+/// as without the window, so a client cannot make the server hold its messages without bound.
+struct Requests {
+    limit: usize,
+    ack_timeout: Duration,
+    /// Requests given to their documents and not yet acknowledged, with when.
+    open: HashMap<DocumentId, Instant>,
+    /// Requests waiting for room, in arrival order, how many per document, and their bytes.
+    held: VecDeque<(DocumentId, Vec<u8>)>,
+    held_per_doc: HashMap<DocumentId, usize>,
+    held_bytes: usize,
+    /// Documents the peer was told are unavailable ([`Peer::send_unavailable`]).
+    unavailable: mpsc::UnboundedReceiver<DocumentId>,
+    unavailable_tx: mpsc::UnboundedSender<DocumentId>,
+}
+
+impl Requests {
+    fn new(limit: usize, ack_timeout: Duration) -> Self {
+        let (unavailable_tx, unavailable) = mpsc::unbounded_channel();
+        Self {
+            limit: limit.max(1),
+            ack_timeout,
+            open: HashMap::new(),
+            held: VecDeque::new(),
+            held_per_doc: HashMap::new(),
+            held_bytes: 0,
+            unavailable,
+            unavailable_tx,
+        }
+    }
+
+    /// Whether a request for `id` of `len` bytes must wait: the window is full, or an earlier
+    /// request for the same document is waiting. A document already open takes no new place.
+    fn must_wait(&mut self, id: DocumentId, len: usize, now: Instant) -> bool {
+        if self.held_bytes + len > MAX_HELD_BYTES {
+            return false;
+        }
+        self.held_per_doc.contains_key(&id) || (!self.open.contains_key(&id) && !self.has_room(now))
+    }
+
+    fn has_room(&mut self, now: Instant) -> bool {
+        if self.open.len() >= self.limit {
+            self.open
+                .retain(|_, since| now.saturating_duration_since(*since) < self.ack_timeout);
+        }
+        self.open.len() < self.limit
+    }
+
+    fn can_release(&mut self, now: Instant) -> bool {
+        !self.held.is_empty() && self.has_room(now)
+    }
+
+    fn open(&mut self, id: DocumentId, now: Instant) {
+        self.open.entry(id).or_insert(now);
+    }
+
+    /// The peer acknowledged `id`; whether that freed a place.
+    fn acknowledge(&mut self, id: DocumentId) -> bool {
+        self.open.remove(&id).is_some()
+    }
+
+    fn close(&mut self, id: DocumentId) {
+        self.open.remove(&id);
+    }
+
+    /// When the oldest open request stops counting, if any request is waiting for room.
+    fn next_timeout(&self) -> Option<Instant> {
+        if self.held.is_empty() {
+            return None;
+        }
+        self.open
+            .values()
+            .min()
+            .map(|since| *since + self.ack_timeout)
+    }
+
+    fn hold(&mut self, id: DocumentId, data: Vec<u8>) {
+        *self.held_per_doc.entry(id).or_default() += 1;
+        self.held_bytes += data.len();
+        self.held.push_back((id, data));
+    }
+
+    fn next_held(&mut self) -> Option<(DocumentId, Vec<u8>)> {
+        let (id, data) = self.held.pop_front()?;
+        self.unhold(id, data.len());
+        Some((id, data))
+    }
+
+    /// Takes the first waiting request for `id`, wherever it is in the queue.
+    fn take_held(&mut self, id: DocumentId) -> Option<Vec<u8>> {
+        if !self.held_per_doc.contains_key(&id) {
+            return None;
+        }
+        let at = self.held.iter().position(|(held, _)| *held == id)?;
+        let (_, data) = self.held.remove(at)?;
+        self.unhold(id, data.len());
+        Some(data)
+    }
+
+    fn unhold(&mut self, id: DocumentId, len: usize) {
+        self.held_bytes -= len;
+        if let Some(count) = self.held_per_doc.get_mut(&id) {
+            *count -= 1;
+            if *count == 0 {
+                self.held_per_doc.remove(&id);
+            }
+        }
     }
 }
 
@@ -259,3 +453,6 @@ impl TokenBucket {
         self.tokens -= 1.0;
     }
 }
+
+#[cfg(test)]
+mod tests;
