@@ -80,6 +80,14 @@ struct Persisted {
     increments_len: usize,
 }
 
+impl Persisted {
+    /// Compacting once increments pass half the snapshot keeps stored bytes within 1.5x of a
+    /// fresh save() while costing O(1) amortised per stored byte.
+    fn needs_compaction(&self) -> bool {
+        self.increments_len * 2 > self.snapshot_len
+    }
+}
+
 struct DocTask {
     id: DocumentId,
     hub: Hub,
@@ -274,41 +282,63 @@ impl DocTask {
         self.peers
             .retain(|_, p| !p.peer.outbox.closed().is_cancelled());
 
-        let heads_reviewed = self.doc.get_heads();
-        if self.doc.get_heads() != self.persisted.heads {
-            if let Err(error) = self.persist().await {
-                tracing::error!(doc = %self.id, %error, "storing changes failed; dropping the document from memory");
-                for slot in self.peers.values() {
-                    slot.peer.fail(STORAGE_UNAVAILABLE);
-                }
-                return false;
+        let stored_new = self.doc.get_heads() != self.persisted.heads;
+        if stored_new && let Err(error) = self.persist().await {
+            tracing::error!(doc = %self.id, %error, "storing changes failed; dropping the document from memory");
+            for slot in self.peers.values() {
+                slot.peer.fail(STORAGE_UNAVAILABLE);
             }
-            if let Some(projector) = self.hub.projector().cloned() {
-                if self.doc.get_heads() != heads_reviewed {
-                    self.view = View::of(&self.doc, self.view.owner.clone());
-                }
-                projector.project(self.id, &self.view).await;
-            }
+            return false;
         }
-        // Heads after persisting: a compaction may have merged other processes' changes.
         let heads = self.doc.get_heads();
-        if heads != heads_before {
-            if heads != heads_reviewed {
-                // A compaction merged changes another process stored.
-                self.view = View::of(&self.doc, self.view.owner.clone());
-            }
+        let changed = heads != heads_before;
+        if changed {
             // The record changed: who may read it may have changed too (a handler removed).
             self.evict_unauthorized();
         }
-        let targets = if heads != heads_before {
-            self.peers.keys().copied().collect()
-        } else {
-            touched
-        };
-        for conn in targets {
+        // Everything heard is durable now. The other peers hear of a change first: the records
+        // list (projection) and compaction are not needed for that, so they do not delay it.
+        // The authors' acknowledgements wait for the projection, so a client that saw its change
+        // acknowledged finds it in the records list too.
+        if changed {
+            let others: Vec<ConnId> = self
+                .peers
+                .keys()
+                .filter(|conn| !touched.contains(conn))
+                .copied()
+                .collect();
+            for conn in others {
+                self.answer(conn, heads.is_empty());
+            }
+        }
+        if stored_new {
+            self.project().await;
+        }
+        for conn in touched {
             self.answer(conn, heads.is_empty());
         }
+        if stored_new && self.persisted.needs_compaction() {
+            self.compact().await;
+            if self.doc.get_heads() != heads {
+                // The compaction merged changes another process stored: everyone hears of them.
+                self.view = View::of(&self.doc, self.view.owner.clone());
+                self.evict_unauthorized();
+                self.project().await;
+                let everyone: Vec<ConnId> = self.peers.keys().copied().collect();
+                let empty = self.doc.get_heads().is_empty();
+                for conn in everyone {
+                    self.answer(conn, empty);
+                }
+            }
+        }
         true
+    }
+
+    /// Tells the projector the record as it now reads.
+    async fn project(&self) {
+        if let Some(projector) = self.hub.projector() {
+            projector.project(self.id, &self.view).await;
+        }
     }
 
     async fn receive(
@@ -655,11 +685,6 @@ impl DocTask {
         self.persisted.covered.push(increment_id);
         self.persisted.increments_len += len;
         self.persisted.heads = heads;
-        // Compacting once increments pass half the snapshot keeps stored bytes within 1.5x of
-        // a fresh save() while costing O(1) amortised per stored byte.
-        if self.persisted.increments_len * 2 > self.persisted.snapshot_len {
-            self.compact().await;
-        }
         Ok(())
     }
 
