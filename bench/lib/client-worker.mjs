@@ -28,6 +28,8 @@ const noteError = err => {
 process.on("uncaughtException", noteError)
 process.on("unhandledRejection", noteError)
 process.on("disconnect", () => process.exit(1))
+// An orderly exit when the pool closes, so that --cpu-prof (BENCH_CLIENT_NODE_ARGS) is written.
+process.on("SIGTERM", () => process.exit(0))
 
 const commands = {
   async create({ clients: specs, author }) {

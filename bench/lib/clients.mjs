@@ -25,6 +25,9 @@ export class Client {
     this.serverStorageId = undefined
     this.serverEphemeral = undefined
     this.firstConnectAt = undefined
+    // What crossed the wire, by message type: how many messages (and bytes of their `data`)
+    // a server needs per document, each of which the client pays for.
+    this.traffic = { in: {}, out: {}, dataBytesIn: 0, dataBytesOut: 0 }
   }
 
   #onPeer = []
@@ -42,6 +45,16 @@ export class Client {
     adapter.on("peer-disconnected", () => {
       this.disconnects += 1
     })
+    adapter.on("message", message => {
+      this.traffic.in[message.type] = (this.traffic.in[message.type] ?? 0) + 1
+      this.traffic.dataBytesIn += message.data?.byteLength ?? 0
+    })
+    const send = adapter.send.bind(adapter)
+    adapter.send = message => {
+      this.traffic.out[message.type] = (this.traffic.out[message.type] ?? 0) + 1
+      this.traffic.dataBytesOut += message.data?.byteLength ?? 0
+      return send(message)
+    }
     this.adapter = adapter
     this.repo.networkSubsystem.addNetworkAdapter(adapter)
   }
@@ -94,6 +107,7 @@ export class Client {
       disconnects: this.disconnects,
       serverStorageId: this.serverStorageId ?? null,
       serverEphemeral: this.serverEphemeral ?? null,
+      traffic: this.traffic,
     }
   }
 }

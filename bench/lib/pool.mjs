@@ -7,6 +7,9 @@ import { fileURLToPath } from "node:url"
 
 const workerPath = path.join(path.dirname(fileURLToPath(import.meta.url)), "client-worker.mjs")
 const live = new Set()
+// Extra Node options for the client processes, e.g. BENCH_CLIENT_NODE_ARGS="--cpu-prof
+// --cpu-prof-dir=/tmp/prof" to profile them (Node refuses --cpu-prof in NODE_OPTIONS).
+const clientNodeArgs = [...process.execArgv, ...(process.env.BENCH_CLIENT_NODE_ARGS?.split(" ").filter(Boolean) ?? [])]
 
 /** Kills every worker still running; bench.mjs calls it on any exit. */
 export function killAllWorkers() {
@@ -18,7 +21,7 @@ export class WorkerPool {
     const log = fs.openSync(logPath, "a")
     const workers = await Promise.all(
       Array.from({ length: count }, () => {
-        const child = fork(workerPath, [], { stdio: ["ignore", log, log, "ipc"] })
+        const child = fork(workerPath, [], { stdio: ["ignore", log, log, "ipc"], execArgv: clientNodeArgs })
         live.add(child)
         child.on("exit", () => live.delete(child))
         return new Promise((resolve, reject) => {

@@ -2,6 +2,7 @@
 // through client-worker processes, and returns plain numbers for the report. Every wait
 // has a deadline, so a stuck server yields a failure count, not a hung bench.
 
+import fs from "node:fs"
 import path from "node:path"
 import { ADMIN, BENCH_USER, Session, addBenchUser, referenceIdentity, withToken } from "./auth.mjs"
 import { now } from "./clients.mjs"
@@ -23,6 +24,19 @@ export function percentile(sorted, p) {
   if (sorted.length === 0) return null
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
   return sorted[rank]
+}
+
+/** The clients' message counts (`Client.traffic`) of several worker replies, added up. */
+function addTraffic(replies) {
+  const total = { in: {}, out: {}, dataBytesIn: 0, dataBytesOut: 0 }
+  for (const t of replies.map(r => r.traffic).filter(Boolean)) {
+    for (const way of ["in", "out"]) {
+      for (const [type, count] of Object.entries(t[way])) total[way][type] = (total[way][type] ?? 0) + count
+    }
+    total.dataBytesIn += t.dataBytesIn
+    total.dataBytesOut += t.dataBytesOut
+  }
+  return total
 }
 
 /** Worker replies that failed, reduced to what the report needs. */
@@ -223,6 +237,7 @@ async function fetchAll(ctx, url, docs, { workers = 1, deadline, chunk, keepConn
           ? Math.max(...ok.map(r => r.settledAt)) - Math.min(...ok.map(r => r.startedAt))
           : null,
       failureSamples: replies.flatMap(r => r.failures ?? []).slice(0, 3),
+      traffic: addTraffic(replies),
       ...workerFailures(replies),
     }
     if (keepConnected) return { result, pool }
@@ -357,6 +372,15 @@ async function serverGauges(server, token) {
   }
 }
 
+/**
+ * With BENCH_SMAPS=1, keeps the server's memory map (/proc/<pid>/smaps) as
+ * `duyan-memory-<label>.smaps` in the run's directory, to see which mappings hold what.
+ */
+function saveMemoryMap(ctx, pid, label) {
+  if (!process.env.BENCH_SMAPS) return
+  fs.writeFileSync(path.join(ctx.runDir, `duyan-memory-${label}.smaps`), fs.readFileSync(`/proc/${pid}/smaps`))
+}
+
 /** (d) duyan only: RSS before and after one client reads 10,000 documents and leaves. */
 export async function boundedMemory(ctx, cfg) {
   return withServer(ctx, "memory", async live => {
@@ -374,6 +398,7 @@ export async function boundedMemory(ctx, cfg) {
     const warm = await fetchAll(ctx, url, docs.slice(0, 1), { deadline: now() + 30_000 })
     await sleep(cfg.idleWaitMs)
     const before = readMemory(pid)
+    saveMemoryMap(ctx, pid, "before")
     const gaugesBefore = await serverGauges(live.server, adminToken)
     const sampler = new RssSampler(pid)
     sampler.mark()
@@ -394,6 +419,7 @@ export async function boundedMemory(ctx, cfg) {
       trace.push({ afterMs: Math.round(now() - leftAt), rssKiB: readMemory(pid)?.rssKiB ?? null })
     }
     const after = readMemory(pid)
+    saveMemoryMap(ctx, pid, "after")
     const gaugesAfter = await serverGauges(live.server, adminToken)
     // Informational only: whether memory still comes back later than the measured point.
     while (now() - leftAt < cfg.lateMs) {
@@ -413,6 +439,8 @@ export async function boundedMemory(ctx, cfg) {
       peakRssKiB: after?.hwmKiB ?? sampler.peakKiB,
       afterRssKiB: after?.rssKiB ?? null,
       ratio: before && after ? after.rssKiB / before.rssKiB : null,
+      // RSS split into heap (anonymous) and the binary's pages (file), threads counted.
+      memory: { before, loaded: loadedRss, after, late },
       lateRssKiB: late?.rssKiB ?? null,
       lateAfterMs: cfg.lateMs,
       gauges: { before: gaugesBefore, loaded: gaugesLoaded, after: gaugesAfter, late: gaugesLate },

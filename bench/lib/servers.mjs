@@ -61,7 +61,15 @@ export function readMemory(pid) {
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, "utf8")
     const field = name => Number(status.match(new RegExp(`^${name}:\\s+(\\d+) kB`, "m"))?.[1])
-    return { rssKiB: field("VmRSS"), hwmKiB: field("VmHWM") }
+    // RssAnon is the heap (what unloading should give back); RssFile is the binary's code
+    // and libraries paged in, which stays once touched.
+    return {
+      rssKiB: field("VmRSS"),
+      hwmKiB: field("VmHWM"),
+      anonKiB: field("RssAnon"),
+      fileKiB: field("RssFile"),
+      threads: Number(status.match(/^Threads:\s+(\d+)/m)?.[1]),
+    }
   } catch {
     return undefined
   }
