@@ -43,7 +43,7 @@ const config = {
     seedMs: 900_000,
     fetchWorkers: q(4, 2),
     fetchChunk: 100,
-    fetchMs: 300_000,
+    fetchMs: 600_000,
     idleWaitMs: 7_000,
     lateMs: 30_000,
     limitMs: 1_500_000,

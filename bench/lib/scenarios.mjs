@@ -304,6 +304,8 @@ export async function editPropagation(ctx, cfg) {
         p95Ms: percentile(lat, 95),
         maxMs: lat.at(-1) ?? null,
         meanMs: lat.length ? sum(lat, x => x) / lat.length : null,
+        // In edit order: a latency that grows with the record's size shows here.
+        latenciesMs: reply.latencies ?? [],
         setup: { connected: reply.connected ?? false, seeded: reply.seeded ?? false, found: reply.found ?? false },
         drops: (reply.a?.disconnects ?? 0) + (reply.b?.disconnects ?? 0),
         ...workerFailures([reply]),
