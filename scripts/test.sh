@@ -15,7 +15,8 @@ cd "$(dirname "$0")/.."
 export SQLX_OFFLINE=true   # queries are checked against .sqlx/, no database needed to build
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 
-step() { printf '\n==> %s\n' "$*" >&2; }
+# Each step says how long the run has taken so far, to see where CI's minutes go.
+step() { printf '\n==> [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
 
 pg_url=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 if ! psql "$pg_url" -qAtc 'select 1' >/dev/null 2>&1; then
