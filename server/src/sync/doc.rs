@@ -291,16 +291,13 @@ impl DocTask {
             return false;
         }
         let heads = self.doc.get_heads();
-        let changed = heads != heads_before;
-        if changed {
-            // The record changed: who may read it may have changed too (a handler removed).
-            self.evict_unauthorized();
-        }
         // Everything heard is durable now. The other peers hear of a change first: the records
         // list (projection) and compaction are not needed for that, so they do not delay it.
         // The authors' acknowledgements wait for the projection, so a client that saw its change
         // acknowledged finds it in the records list too.
-        if changed {
+        if heads != heads_before {
+            // The record changed: who may read it may have changed too (a handler removed).
+            self.evict_unauthorized();
             let others: Vec<ConnId> = self
                 .peers
                 .keys()
