@@ -19,7 +19,7 @@
 use std::sync::Arc;
 
 use automerge::{ROOT, ReadDoc};
-use duyan_shared::records::{DubanStatus, Record, RecordKind};
+use duyan_shared::records::{DubanStatus, Record, RecordKind, RecordReader, Touched};
 use duyan_shared::rules::{self, Problem, Role};
 
 use super::protocol::PeerId;
@@ -75,12 +75,23 @@ pub struct View {
 impl View {
     /// Reads the content of `doc`.
     pub fn of(doc: &automerge::Automerge, owner: Option<Arc<str>>) -> Self {
+        Self::read(doc, owner, &mut RecordReader::new(), Touched::Everything)
+    }
+
+    /// Reads the content of `doc` through `reader`, which reads again only what `touched`
+    /// covers: a loaded document's view after each message costs what the message changed.
+    pub fn read(
+        doc: &automerge::Automerge,
+        owner: Option<Arc<str>>,
+        reader: &mut RecordReader,
+        touched: Touched,
+    ) -> Self {
         let content = if doc.get_heads().is_empty() {
             Content::Absent
         } else if doc.keys(ROOT).next().is_none() {
             Content::Empty
         } else {
-            match Record::from_doc(doc) {
+            match reader.read(doc, touched) {
                 Ok(record) => Content::Record(record),
                 Err(error) => Content::Damaged(error.to_string()),
             }

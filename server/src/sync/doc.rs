@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use automerge::sync::{self, SyncDoc};
 use automerge::{ActorId, Automerge, Change, ChangeHash, ReadDoc};
 use duyan_shared::DocumentId;
+use duyan_shared::records::{RecordReader, Touched};
 use tokio::sync::{mpsc, watch};
 
 use super::access::{self, People, Refusal, Verdict, View};
@@ -96,6 +97,9 @@ struct DocTask {
     persisted: Persisted,
     /// The content and owner access is decided on, kept in step with `doc`.
     view: View,
+    /// Keeps the entries `view` was read from, so that reading it again after a message costs
+    /// what the message changed, not the whole record.
+    reader: RecordReader,
     people: watch::Receiver<Arc<dyn People>>,
     /// The actor of the server's own changes (restoring refused fields), created on first use
     /// and bound to the `system` user before anything it wrote is stored.
@@ -165,13 +169,14 @@ impl DocTask {
                 owner: None,
                 content: access::Content::Absent,
             },
+            reader: RecordReader::new(),
             people,
             server_actor: None,
         };
         if let Some(stored) = stored {
             let owner = stored.owner.clone().map(Arc::from);
             task.merge(stored)?;
-            task.view = View::of(&task.doc, owner);
+            task.view = View::read(&task.doc, owner, &mut task.reader, Touched::Everything);
         }
         Ok(task)
     }
@@ -318,7 +323,7 @@ impl DocTask {
             self.compact().await;
             if self.doc.get_heads() != heads {
                 // The compaction merged changes another process stored: everyone hears of them.
-                self.view = View::of(&self.doc, self.view.owner.clone());
+                self.reread(Touched::Everything);
                 self.evict_unauthorized();
                 self.project().await;
                 let everyone: Vec<ConnId> = self.peers.keys().copied().collect();
@@ -493,9 +498,20 @@ impl DocTask {
     /// Reviews what the last message from `peer` did, restoring what its user may not change.
     fn review(&mut self, peer: &Peer, people: &dyn People, heads_before: &[ChangeHash]) {
         let user = &peer.principal.user_id;
-        // Reading a record costs time in proportion to its size, so it is read once per
-        // message: this state becomes the `before` of the next message.
-        let after = View::of(&self.doc, self.view.owner.clone());
+        // Reading a record costs time in proportion to what is read, so it is read once per
+        // message, and only what the message touched: this state becomes the `before` of the
+        // next message.
+        let touched = if heads_before.is_empty() {
+            Touched::Everything
+        } else {
+            Touched::by_changes(&self.doc, &self.doc.get_changes(heads_before))
+        };
+        let after = View::read(
+            &self.doc,
+            self.view.owner.clone(),
+            &mut self.reader,
+            touched,
+        );
         let verdict = access::review(people, user, &self.view, &after, &self.doc);
         self.view = after;
         if verdict != Verdict::Accept {
@@ -564,8 +580,18 @@ impl DocTask {
                     tracing::error!(doc = %self.id, %error, "could not restore refused fields");
                 }
             }
-            self.view = View::of(&self.doc, self.view.owner.clone());
+            self.reread(Touched::Everything);
         }
+    }
+
+    /// Reads `view` again after the document changed.
+    fn reread(&mut self, touched: Touched) {
+        self.view = View::read(
+            &self.doc,
+            self.view.owner.clone(),
+            &mut self.reader,
+            touched,
+        );
     }
 
     /// Tells the author why part of their change was undone, as an ephemeral message from the

@@ -319,20 +319,27 @@ pub struct DubanItem {
     /// How often progress must be reported.
     pub feedback_cycle: FeedbackCycle,
     /// Planned steps.
+    #[autosurgeon(hydrate = "super::reader::entries")]
     pub milestones: Vec<Milestone>,
     /// Where the item stands; changed only along [`crate::rules::TRANSITIONS`].
     pub status: DubanStatus,
     /// 反馈.
+    #[autosurgeon(hydrate = "super::reader::entries")]
     pub progress: Vec<Progress>,
     /// 催办.
+    #[autosurgeon(hydrate = "super::reader::entries")]
     pub urges: Vec<Urge>,
     /// 延期申请.
+    #[autosurgeon(hydrate = "super::reader::entries")]
     pub extension_requests: Vec<ExtensionRequest>,
     /// 办结审核.
+    #[autosurgeon(hydrate = "super::reader::entries")]
     pub reviews: Vec<Review>,
     /// 领导批示.
+    #[autosurgeon(hydrate = "super::reader::entries")]
     pub instructions: Vec<Instruction>,
     /// 现场督办.
+    #[autosurgeon(hydrate = "super::reader::entries")]
     pub site_checks: Vec<SiteCheck>,
     /// 评价, once given.
     #[autosurgeon(missing = "Option::default")]

@@ -23,6 +23,7 @@
 mod codec;
 mod common;
 mod duban;
+mod reader;
 mod research;
 mod status;
 
@@ -37,6 +38,7 @@ pub use duban::{
     Level, Milestone, Progress, Rating, Review, SiteCheck, Source, SourceRef, Urge, UrgeLevel,
     Urgency, Verdict,
 };
+pub use reader::{RecordReader, Touched};
 pub use research::{
     Finding, Period, Report, ResearchKind, ResearchRecord, Severity, Suggestion, SuggestionStatus,
     Visit, VisitMethod,

@@ -185,13 +185,17 @@ pub struct ResearchRecord {
     /// When the record was created.
     pub created_at: Timestamp,
     /// Visits made.
+    #[autosurgeon(hydrate = "super::reader::entries")]
     pub visits: Vec<Visit>,
     /// Findings logged.
+    #[autosurgeon(hydrate = "super::reader::entries")]
     pub findings: Vec<Finding>,
     /// The report.
     pub report: Report,
     /// 建言献策.
+    #[autosurgeon(hydrate = "super::reader::entries")]
     pub suggestions: Vec<Suggestion>,
     /// 领导批示.
+    #[autosurgeon(hydrate = "super::reader::entries")]
     pub instructions: Vec<Instruction>,
 }
