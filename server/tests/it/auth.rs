@@ -4,8 +4,6 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-mod common;
-
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -23,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
-use common::SECRET;
+use crate::common::SECRET;
 const PASSWORD: &str = "correct horse battery";
 const GENERIC_500: &str = r#"{"error":{"code":"internal","message":"internal error"}}"#;
 
@@ -65,7 +63,7 @@ fn address(n: u8) -> SocketAddr {
 }
 
 async fn test_app(pool: PgPool, config: AuthConfig) -> TestApp {
-    let state = common::app_state(pool.clone(), config).await;
+    let state = crate::common::app_state(pool.clone(), config).await;
     TestApp {
         router: app(state.clone()),
         state,

@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres SQLX_OFFLINE=true \
-//!   cargo test -p duyan --test bench_projection -- --ignored --nocapture
+//!   cargo test -p duyan --test it bench_projection -- --ignored --nocapture
 //! ```
 //!
 //! It projects 100,000 synthetic 督办事项 (Chinese titles, details and progress texts built
@@ -16,14 +16,12 @@
 //! database (create it empty) that is filled on the first run and reused by later ones, with
 //! the migrations applied each time; without it every run fills a fresh database.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use autosurgeon::Text;
 use axum::http::StatusCode;
-use common::{Caller, TestApp, test_app};
+use crate::common::{Caller, TestApp, test_app};
 use duyan::projection;
 use duyan::sync::access::{Content, View};
 use duyan::users::{self, UnitRow};

@@ -2,14 +2,12 @@
 //! real router, with real JPEG bytes. Records naming the photos are stored and projected as the
 //! document task does, so `record_photos` is filled by the real projection.
 
-mod common;
-
 use std::io::Cursor;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Request, StatusCode, header};
-use common::{Caller, TestApp, item, test_app};
+use crate::common::{Caller, TestApp, item, test_app};
 use duyan::blobs::{self, BlobLimits, Blobs, Cleaned};
 use duyan::projection;
 use duyan_shared::Timestamp;
@@ -685,7 +683,7 @@ async fn reindex_rebuilds_the_photo_references(pool: PgPool) {
     let chen = app.user("chen", &[Role::Researcher], Some("office")).await;
     let sup = app.user("li", &[Role::Supervisor], Some("office")).await;
     // Photos of a research visit and finding, and of a site check's before and after.
-    let mut topic = common::research(&chen.id, "office");
+    let mut topic = crate::common::research(&chen.id, "office");
     topic.visits[0].photos = vec![photo('1'), photo('2')];
     topic.findings[0].photos = vec![photo('2'), photo('3')];
     let (topic_id, _) = app.put(topic, &chen.id).await;

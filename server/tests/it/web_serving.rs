@@ -2,8 +2,6 @@
 //! types, compression, and the other routes left alone; through the real router, with a web
 //! directory laid out as Vite and vite-plugin-pwa build it.
 
-mod common;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -11,7 +9,7 @@ use std::process::{Command, Stdio};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use common::test_app;
+use crate::common::test_app;
 use sqlx::PgPool;
 use tower::ServiceExt;
 

@@ -2,15 +2,13 @@
 //! projected as the document task does, asked through the real router with real tokens and a
 //! pinned clock (`at=`). Workbooks are read back with `calamine` and checked cell by cell.
 
-mod common;
-
 use std::collections::HashSet;
 use std::io::Cursor;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, header};
 use calamine::{Data, DataType, Reader, Xlsx, open_workbook_from_rs};
-use common::{Caller, TestApp, as_set, item, research, set, test_app};
+use crate::common::{Caller, TestApp, as_set, item, research, set, test_app};
 use duyan_shared::derived;
 use duyan_shared::records::{DubanStatus, FeedbackCycle, Review, Verdict};
 use duyan_shared::rules::Role;

@@ -2,7 +2,7 @@
 //! of units, signed-in callers, and records stored with the real `PgStore` and projected with
 //! the real projector, as the document task does.
 
-// Each test binary uses a different part of these helpers.
+// Only the ignored benchmark uses some of these helpers.
 #![allow(dead_code)]
 
 use std::collections::HashSet;

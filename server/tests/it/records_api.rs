@@ -2,13 +2,11 @@
 //! a fresh, migrated database): documents are stored with the real `PgStore` and projected
 //! with the real projector; the list is asked through the real router with real tokens.
 
-mod common;
-
 use std::collections::HashSet;
 
 use autosurgeon::Text;
 use axum::http::StatusCode;
-use common::{Caller, as_set, ids_of, item, research, set, test_app};
+use crate::common::{Caller, as_set, ids_of, item, research, set, test_app};
 use duyan::projection;
 use duyan::storage::DocStore;
 use duyan_shared::derived::{self, Light};

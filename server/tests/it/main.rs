@@ -1,0 +1,16 @@
+//! The server's integration tests, on real PostgreSQL: one test binary with a module per area.
+//! One binary rather than one per file because each binary links the whole server and its
+//! dependencies again; nine of them cost CI minutes of linking.
+//!
+//! Run one area with `cargo test -p duyan --test it sync::` (the module's name as a filter).
+
+mod auth;
+mod bench_projection;
+mod blobs;
+mod common;
+mod directory;
+mod projection_merge;
+mod records_api;
+mod reports_api;
+mod sync;
+mod web_serving;
