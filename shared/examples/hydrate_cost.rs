@@ -2,8 +2,8 @@
 //! message that changes it (to review the change and update the records list), so this is a
 //! per-message cost that grows with the record. Also shown: Automerge's own `hydrate`, the
 //! least a full read could cost with this Automerge version, and what the server pays instead
-//! since it reads only what changed ([`RecordReader`]): one progress entry appended, then the
-//! touched objects found and the record read again.
+//! ([`RecordReader`]): a whole read, each object's values fetched in one pass, and a read after
+//! one progress entry was appended (the touched objects found, only they read again).
 //!
 //!     cargo run --release -p duyan-shared --example hydrate_cost
 
@@ -48,9 +48,16 @@ fn main() {
         let bare = per_round(|| {
             black_box(doc.hydrate(None));
         });
+        let prefetched = per_round(|| {
+            black_box(
+                RecordReader::new()
+                    .read(&doc, Touched::Everything)
+                    .expect("a valid record"),
+            );
+        });
         let cached = after_append(&written);
         println!(
-            "{entries:>3} progress entries: Record::from_doc {typed:.2?} ({:.0?} per entry), Automerge hydrate {bare:.2?}, read after appending one entry {cached:.2?}",
+            "{entries:>3} progress entries: Record::from_doc {typed:.2?} ({:.0?} per entry), Automerge hydrate {bare:.2?}, whole read by RecordReader {prefetched:.2?}, read after appending one entry {cached:.2?}",
             typed / u32::try_from(entries).expect("small")
         );
     }

@@ -176,7 +176,9 @@ impl DocTask {
         if let Some(stored) = stored {
             let owner = stored.owner.clone().map(Arc::from);
             task.merge(stored)?;
-            task.view = View::read(&task.doc, owner, &mut task.reader, Touched::Everything);
+            // Read without keeping the entries: most loaded documents are only read, and the
+            // kept entries would double their memory. The first change reads them in.
+            task.view = View::of(&task.doc, owner);
         }
         Ok(task)
     }

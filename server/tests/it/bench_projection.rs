@@ -19,9 +19,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::common::{Caller, TestApp, test_app};
 use autosurgeon::Text;
 use axum::http::StatusCode;
-use crate::common::{Caller, TestApp, test_app};
 use duyan::projection;
 use duyan::sync::access::{Content, View};
 use duyan::users::{self, UnitRow};

@@ -4,10 +4,10 @@
 
 use std::io::Cursor;
 
+use crate::common::{Caller, TestApp, item, test_app};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Request, StatusCode, header};
-use crate::common::{Caller, TestApp, item, test_app};
 use duyan::blobs::{self, BlobLimits, Blobs, Cleaned};
 use duyan::projection;
 use duyan_shared::Timestamp;

@@ -1,9 +1,9 @@
 //! `GET /api/directory`: units and users for the web app's names and pickers, with an `ETag`
 //! for cheap revalidation; through the real router on real PostgreSQL.
 
+use crate::common::{Caller, TestApp, test_app};
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
-use crate::common::{Caller, TestApp, test_app};
 use duyan::users::{self, UnitRow};
 use duyan_shared::rules::Role;
 use serde_json::Value;

@@ -4,9 +4,9 @@
 
 use std::collections::HashSet;
 
+use crate::common::{Caller, as_set, ids_of, item, research, set, test_app};
 use autosurgeon::Text;
 use axum::http::StatusCode;
-use crate::common::{Caller, as_set, ids_of, item, research, set, test_app};
 use duyan::projection;
 use duyan::storage::DocStore;
 use duyan_shared::derived::{self, Light};

@@ -5,10 +5,10 @@
 use std::collections::HashSet;
 use std::io::Cursor;
 
+use crate::common::{Caller, TestApp, as_set, item, research, set, test_app};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, header};
 use calamine::{Data, DataType, Reader, Xlsx, open_workbook_from_rs};
-use crate::common::{Caller, TestApp, as_set, item, research, set, test_app};
 use duyan_shared::derived;
 use duyan_shared::records::{DubanStatus, FeedbackCycle, Review, Verdict};
 use duyan_shared::rules::Role;

@@ -23,6 +23,7 @@
 mod codec;
 mod common;
 mod duban;
+mod prefetch;
 mod reader;
 mod research;
 mod status;

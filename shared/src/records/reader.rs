@@ -15,6 +15,9 @@
 //! returns what [`Record::from_doc`](super::Record::from_doc) returns, errors included; the
 //! property test in `reader_tests.rs` holds it to that.
 //!
+//! Each read goes through [`Prefetched`], which fetches each object's values in one pass; that
+//! makes the whole read (a new reader, or [`Touched::Everything`]) several times cheaper too.
+//!
 //! The entry lists opt in with `#[autosurgeon(hydrate = "super::reader::entries")]`. Outside
 //! [`RecordReader::read`] that function is the ordinary `Vec` read.
 
@@ -25,6 +28,7 @@ use std::collections::{HashMap, HashSet};
 use automerge::{Change, ObjId, ObjType, ValueRef};
 use autosurgeon::{Hydrate, HydrateError, Prop, ReadDoc};
 
+use super::prefetch::Prefetched;
 use super::{Record, RecordError};
 
 /// Which objects of a document changed since a [`RecordReader`] last read it.
@@ -139,7 +143,7 @@ impl RecordReader {
                 touched,
             })
         });
-        let read = Record::from_doc(doc);
+        let read = Record::from_doc(&Prefetched::new(doc));
         let reading = READING.with_borrow_mut(|reading| std::mem::replace(reading, previous));
         // Keep only the entries this read saw; a failed read keeps nothing it cannot vouch for.
         self.entries = match (&read, reading) {

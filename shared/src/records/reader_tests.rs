@@ -209,3 +209,20 @@ fn an_untouched_entry_is_not_read_again() {
     };
     assert_eq!(fresh.progress[0].text, "已整改");
 }
+
+#[test]
+fn a_first_read_equals_a_whole_read_for_both_kinds() {
+    for record in [
+        Record::Duban(duban_item()),
+        Record::Research(research_record()),
+    ] {
+        let mut doc = new_document();
+        record.write_to(&mut doc).unwrap();
+        doc.commit();
+        let read = RecordReader::new()
+            .read(doc.document(), Touched::Everything)
+            .unwrap();
+        assert_eq!(read, record);
+        assert_eq!(read, Record::from_doc(&doc).unwrap());
+    }
+}

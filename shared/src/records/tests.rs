@@ -205,6 +205,12 @@ fn malformed_documents_are_errors_with_a_reason() {
         damage(&mut doc);
         let err = Record::from_doc(&doc).expect_err(name).to_string();
         assert!(err.contains(reason), "{name}: {err:?} lacks {reason:?}");
+        // The server's reader (one pass per object, entries cached) gives the same error.
+        let read = super::RecordReader::new()
+            .read(doc.document(), super::Touched::Everything)
+            .expect_err(name)
+            .to_string();
+        assert_eq!(read, err, "{name}");
     }
 }
 
