@@ -141,6 +141,50 @@ impl Metrics {
             self.write_micros.load(Relaxed) as f64 / 1e6
         );
         let _ = writeln!(out, "{name}_count {count}");
+        render_allocator(&mut out);
         out
+    }
+}
+
+/// jemalloc's own figures: what RSS is made of. `allocated` is what the program holds,
+/// `active` the pages of the slabs and extents holding it (the gap is fragmentation),
+/// `metadata` jemalloc's bookkeeping (kept for every extent ever used), `resident` all of
+/// its pages in RAM. Absent where jemalloc is not the allocator in use (tests).
+fn render_allocator(out: &mut String) {
+    use tikv_jemalloc_ctl::{epoch, stats};
+    // The figures are cached by jemalloc until the epoch moves.
+    if epoch::advance().is_err() {
+        return;
+    }
+    let gauges = [
+        (
+            "allocated",
+            "Bytes the server holds on the heap.",
+            stats::allocated::read(),
+        ),
+        (
+            "active",
+            "Bytes of the heap's pages in use (allocated plus fragmentation).",
+            stats::active::read(),
+        ),
+        (
+            "metadata",
+            "Bytes of the allocator's own bookkeeping.",
+            stats::metadata::read(),
+        ),
+        (
+            "resident",
+            "Bytes of the allocator's pages in RAM, metadata included.",
+            stats::resident::read(),
+        ),
+    ];
+    for (what, help, value) in gauges {
+        if let Ok(value) = value {
+            let name = format!("duyan_heap_{what}_bytes");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+            );
+        }
     }
 }
