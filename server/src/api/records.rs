@@ -59,7 +59,7 @@ async fn readable(
     })
     .await?;
     let directory = state.directory.current();
-    if !access::may_read(&*directory, &caller.user.id, &view) {
+    if !access::may_read(&*directory, &caller.user.id, &view.readers()) {
         return Err(ApiError::not_found());
     }
     Ok((id, doc, view))

@@ -100,6 +100,78 @@ impl View {
     }
 }
 
+/// Who may read a document, as [`may_read`] decides it: its owner and the few people and units
+/// its record names. A loaded document keeps only this until it changes: most are only read,
+/// and the whole record would be a quarter of their memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readers {
+    owner: Option<Arc<str>>,
+    named: Named,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Named {
+    /// The server holds nothing of the document: anyone may create it.
+    Anyone,
+    /// Empty or damaged: only its owner and those who read everything.
+    Nobody,
+    Duban {
+        created_by: String,
+        handlers: Vec<String>,
+        supervisors: Vec<String>,
+        /// Lead and co-operating units.
+        units: Vec<String>,
+    },
+    Research {
+        created_by: String,
+        lead: String,
+        members: Vec<String>,
+        unit: String,
+    },
+}
+
+impl Readers {
+    /// The user who first stored the document, if known.
+    pub fn owner(&self) -> Option<Arc<str>> {
+        self.owner.clone()
+    }
+
+    pub fn set_owner(&mut self, owner: Arc<str>) {
+        self.owner = Some(owner);
+    }
+}
+
+impl View {
+    /// Who may read the document as it now reads.
+    pub fn readers(&self) -> Readers {
+        let named = match &self.content {
+            Content::Absent => Named::Anyone,
+            Content::Empty | Content::Damaged(_) => Named::Nobody,
+            Content::Record(Record::Duban(item)) => Named::Duban {
+                created_by: item.created_by.clone(),
+                handlers: item.handlers.clone(),
+                supervisors: item.supervisors.clone(),
+                units: item
+                    .lead_unit
+                    .iter()
+                    .chain(&item.co_units)
+                    .cloned()
+                    .collect(),
+            },
+            Content::Record(Record::Research(record)) => Named::Research {
+                created_by: record.created_by.clone(),
+                lead: record.lead.clone(),
+                members: record.members.clone(),
+                unit: record.unit.clone(),
+            },
+        };
+        Readers {
+            owner: self.owner.clone(),
+            named,
+        }
+    }
+}
+
 fn reads_everything(person: &Person) -> bool {
     person
         .roles
@@ -108,13 +180,13 @@ fn reads_everything(person: &Person) -> bool {
 }
 
 /// Whether `user` may read the document.
-pub fn may_read(people: &dyn People, user: &str, view: &View) -> bool {
+pub fn may_read(people: &dyn People, user: &str, readers: &Readers) -> bool {
     let Some(person) = people.person(user) else {
         return false;
     };
-    if matches!(view.content, Content::Absent)
+    if matches!(readers.named, Named::Anyone)
         || reads_everything(&person)
-        || view.owner.as_deref() == Some(user)
+        || readers.owner.as_deref() == Some(user)
     {
         return true;
     }
@@ -124,21 +196,27 @@ pub fn may_read(people: &dyn People, user: &str, view: &View) -> bool {
             .as_deref()
             .is_some_and(|mine| people.unit_within(unit, mine))
     };
-    match &view.content {
-        Content::Record(Record::Duban(item)) => {
-            item.created_by == user
-                || item.handlers.iter().any(|h| h == user)
-                || item.supervisors.iter().any(|s| s == user)
-                || item.lead_unit.as_deref().is_some_and(in_unit)
-                || item.co_units.iter().any(|u| in_unit(u))
+    match &readers.named {
+        Named::Duban {
+            created_by,
+            handlers,
+            supervisors,
+            units,
+        } => {
+            created_by == user
+                || handlers.iter().any(|h| h == user)
+                || supervisors.iter().any(|s| s == user)
+                || units.iter().any(|u| in_unit(u))
         }
-        Content::Record(Record::Research(record)) => {
-            record.created_by == user
-                || record.lead == user
-                || record.members.iter().any(|m| m == user)
-                || in_unit(&record.unit)
+        Named::Research {
+            created_by,
+            lead,
+            members,
+            unit,
+        } => {
+            created_by == user || lead == user || members.iter().any(|m| m == user) || in_unit(unit)
         }
-        Content::Absent | Content::Empty | Content::Damaged(_) => false,
+        Named::Anyone | Named::Nobody => false,
     }
 }
 
@@ -255,7 +333,7 @@ pub fn review(
         }
         // Only those who may read a damaged document may repair it, and only into a readable
         // record.
-        (Content::Damaged(_), Content::Record(_)) if may_read(people, user, before) => {
+        (Content::Damaged(_), Content::Record(_)) if may_read(people, user, &before.readers()) => {
             Verdict::Accept
         }
         (Content::Damaged(_), Content::Record(_)) => Verdict::RestoreAll {

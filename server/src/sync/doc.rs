@@ -24,7 +24,7 @@ use duyan_shared::DocumentId;
 use duyan_shared::records::{RecordReader, Touched};
 use tokio::sync::{mpsc, watch};
 
-use super::access::{self, People, Refusal, Verdict, View};
+use super::access::{self, People, Readers, Refusal, Verdict, View};
 use super::hub::Hub;
 use super::peer::{ConnId, Peer};
 use super::protocol::PeerId;
@@ -39,15 +39,20 @@ pub enum DocCommand {
         data: Vec<u8>,
         is_request: bool,
     },
-    Ephemeral {
-        from: ConnId,
-        sender_id: PeerId,
-        count: u64,
-        session_id: String,
-        data: Vec<u8>,
-    },
+    /// Boxed: it is rare, and every loaded document's inbox has room for 32 commands.
+    Ephemeral(Box<Ephemeral>),
     /// The peer's session ended.
     PeerLeft { conn: ConnId },
+}
+
+/// An `ephemeral` message to relay to a document's other peers.
+#[derive(Debug)]
+pub struct Ephemeral {
+    pub from: ConnId,
+    pub sender_id: PeerId,
+    pub count: u64,
+    pub session_id: String,
+    pub data: Vec<u8>,
 }
 
 /// What peers are told when storage fails; details go to the log only.
@@ -95,8 +100,12 @@ struct DocTask {
     doc: Automerge,
     peers: HashMap<ConnId, PeerSync>,
     persisted: Persisted,
-    /// The content and owner access is decided on, kept in step with `doc`.
-    view: View,
+    /// Who may read the document, kept in step with `doc`.
+    readers: Readers,
+    /// The whole record as last reviewed: the `before` of the next review and what is
+    /// projected. `None` until the document first changes after loading: most loaded documents
+    /// are only read, and their records would be a quarter of the memory they take.
+    view: Option<View>,
     /// Keeps the entries `view` was read from, so that reading it again after a message costs
     /// what the message changed, not the whole record.
     reader: RecordReader,
@@ -165,10 +174,12 @@ impl DocTask {
             doc: Automerge::new(),
             peers: HashMap::new(),
             persisted: Persisted::default(),
-            view: View {
+            readers: View {
                 owner: None,
                 content: access::Content::Absent,
-            },
+            }
+            .readers(),
+            view: None,
             reader: RecordReader::new(),
             people,
             server_actor: None,
@@ -176,9 +187,8 @@ impl DocTask {
         if let Some(stored) = stored {
             let owner = stored.owner.clone().map(Arc::from);
             task.merge(stored)?;
-            // Read without keeping the entries: most loaded documents are only read, and the
-            // kept entries would double their memory. The first change reads them in.
-            task.view = View::of(&task.doc, owner);
+            // Only who may read it is kept; the first change reads the record again.
+            task.readers = View::of(&task.doc, owner).readers();
         }
         Ok(task)
     }
@@ -249,7 +259,9 @@ impl DocTask {
                 }
             }
             let stopping = shutdown.is_cancelled();
-            if !batch.is_empty() && !self.process(batch).await {
+            // Boxed: the state of a batch in progress (writes, projection, compaction) is
+            // several kilobytes, and an idle document's task would otherwise hold it too.
+            if !batch.is_empty() && !Box::pin(self.process(batch)).await {
                 return false;
             }
             if stopping {
@@ -271,15 +283,7 @@ impl DocTask {
                 } => {
                     self.receive(peer, &data, is_request, &mut touched).await;
                 }
-                DocCommand::Ephemeral {
-                    from,
-                    sender_id,
-                    count,
-                    session_id,
-                    data,
-                } => {
-                    self.relay(from, &sender_id, count, &session_id, &data);
-                }
+                DocCommand::Ephemeral(message) => self.relay(&message),
                 DocCommand::PeerLeft { conn } => {
                     self.peers.remove(&conn);
                 }
@@ -339,10 +343,32 @@ impl DocTask {
     }
 
     /// Tells the projector the record as it now reads.
-    async fn project(&self) {
-        if let Some(projector) = self.hub.projector() {
-            projector.project(self.id, &self.view).await;
+    async fn project(&mut self) {
+        let Some(projector) = self.hub.projector().cloned() else {
+            return;
+        };
+        let view = self.take_view();
+        projector.project(self.id, &view).await;
+        self.view = Some(view);
+    }
+
+    /// The whole record as it now reads, moved out of `view`; read if only its readers are known.
+    fn take_view(&mut self) -> View {
+        match self.view.take() {
+            Some(view) => view,
+            None => View::read(
+                &self.doc,
+                self.readers.owner(),
+                &mut self.reader,
+                Touched::Everything,
+            ),
         }
+    }
+
+    /// Keeps `view` as the record's current state.
+    fn set_view(&mut self, view: View) {
+        self.readers = view.readers();
+        self.view = Some(view);
     }
 
     async fn receive(
@@ -355,7 +381,7 @@ impl DocTask {
         let conn = peer.conn;
         let people = self.people.borrow().clone();
         let user = peer.principal.user_id.clone();
-        if !access::may_read(&*people, &user, &self.view) {
+        if !access::may_read(&*people, &user, &self.readers) {
             // The same answer as for a document that does not exist: no one learns which ids exist.
             self.peers.remove(&conn);
             peer.send_unavailable(&self.id);
@@ -398,6 +424,9 @@ impl DocTask {
                 }
             }
         }
+        let heads_before = self.doc.get_heads();
+        // Only changes move the heads; the record before them is what they are reviewed against.
+        let before = (!message.changes.is_empty()).then(|| self.take_view());
         let slot = self.peers.entry(conn).or_insert_with(|| PeerSync {
             peer: peer.clone(),
             state: sync::State::new(),
@@ -412,18 +441,26 @@ impl DocTask {
         } else if !message.heads.is_empty() {
             slot.wants = false;
         }
-        let heads_before = self.doc.get_heads();
         if let Err(error) = self.doc.receive_sync_message(&mut slot.state, message) {
             tracing::warn!(doc = %self.id, peer = %slot.peer.peer_id, %error, "closing session: sync message could not be applied");
             let slot = self.peers.remove(&conn).expect("just inserted");
             slot.peer.fail("sync message could not be applied");
+            if before.is_some() {
+                self.view = before;
+            }
             return;
         }
-        if self.doc.get_heads() != heads_before {
-            if self.view.owner.is_none() && !self.persisted.exists {
-                self.view.owner = Some(user.clone());
+        match before {
+            Some(mut before) if self.doc.get_heads() != heads_before => {
+                if before.owner.is_none() && !self.persisted.exists {
+                    before.owner = Some(user.clone());
+                    self.readers.set_owner(user.clone());
+                }
+                self.review(&peer, &*people, &heads_before, &before);
             }
-            self.review(&peer, &*people, &heads_before);
+            // Nothing new (changes it had already): the record is as it was.
+            Some(before) => self.view = Some(before),
+            None => {}
         }
         touched.push(conn);
     }
@@ -498,7 +535,13 @@ impl DocTask {
     }
 
     /// Reviews what the last message from `peer` did, restoring what its user may not change.
-    fn review(&mut self, peer: &Peer, people: &dyn People, heads_before: &[ChangeHash]) {
+    fn review(
+        &mut self,
+        peer: &Peer,
+        people: &dyn People,
+        heads_before: &[ChangeHash],
+        before: &View,
+    ) {
         let user = &peer.principal.user_id;
         // Reading a record costs time in proportion to what is read, so it is read once per
         // message, and only what the message touched: this state becomes the `before` of the
@@ -508,14 +551,9 @@ impl DocTask {
         } else {
             Touched::by_changes(&self.doc, &self.doc.get_changes(heads_before))
         };
-        let after = View::read(
-            &self.doc,
-            self.view.owner.clone(),
-            &mut self.reader,
-            touched,
-        );
-        let verdict = access::review(people, user, &self.view, &after, &self.doc);
-        self.view = after;
+        let after = View::read(&self.doc, before.owner.clone(), &mut self.reader, touched);
+        let verdict = access::review(people, user, before, &after, &self.doc);
+        self.set_view(after);
         if verdict != Verdict::Accept {
             let actor = match &self.server_actor {
                 Some((actor, _)) => actor.clone(),
@@ -588,12 +626,8 @@ impl DocTask {
 
     /// Reads `view` again after the document changed.
     fn reread(&mut self, touched: Touched) {
-        self.view = View::read(
-            &self.doc,
-            self.view.owner.clone(),
-            &mut self.reader,
-            touched,
-        );
+        let view = View::read(&self.doc, self.readers.owner(), &mut self.reader, touched);
+        self.set_view(view);
     }
 
     /// Tells the author why part of their change was undone, as an ephemeral message from the
@@ -610,10 +644,10 @@ impl DocTask {
     /// Drops peers that may no longer read the document; they are told it is unavailable.
     fn evict_unauthorized(&mut self) {
         let people = self.people.borrow().clone();
-        let view = &self.view;
+        let readers = &self.readers;
         let id = self.id;
         self.peers.retain(|_, slot| {
-            let allowed = access::may_read(&*people, &slot.peer.principal.user_id, view);
+            let allowed = access::may_read(&*people, &slot.peer.principal.user_id, readers);
             if !allowed {
                 slot.peer.send_unavailable(&id);
             }
@@ -649,14 +683,19 @@ impl DocTask {
     }
 
     /// Ephemeral messages (presence, cursors) go to the other peers of this document only.
-    fn relay(&self, from: ConnId, sender_id: &str, count: u64, session_id: &str, data: &[u8]) {
-        if !self.peers.contains_key(&from) {
+    fn relay(&self, message: &Ephemeral) {
+        if !self.peers.contains_key(&message.from) {
             return;
         }
         for (conn, slot) in &self.peers {
-            if *conn != from {
-                slot.peer
-                    .send_ephemeral(sender_id, &self.id, count, session_id, data);
+            if *conn != message.from {
+                slot.peer.send_ephemeral(
+                    &message.sender_id,
+                    &self.id,
+                    message.count,
+                    &message.session_id,
+                    &message.data,
+                );
             }
         }
     }
@@ -675,10 +714,15 @@ impl DocTask {
             }
         }
         if !self.persisted.exists
-            && let Some(owner) = self.view.owner.clone()
+            && let Some(owner) = self.readers.owner()
         {
-            let owner = retry(&hub, "claim", || store.claim(id, owner.to_string())).await?;
-            self.view.owner = Some(owner.into());
+            let owner: Arc<str> = retry(&hub, "claim", || store.claim(id, owner.to_string()))
+                .await?
+                .into();
+            self.readers.set_owner(owner.clone());
+            if let Some(view) = &mut self.view {
+                view.owner = Some(owner);
+            }
         }
         if !self.persisted.exists {
             let snapshot = self.doc.save();

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::access::Principal;
-use super::doc::DocCommand;
+use super::doc::{DocCommand, Ephemeral};
 use super::hub::Hub;
 use super::peer::{ConnId, Outbox, Peer};
 use super::protocol::{FromClient, PROTOCOL_V1, PeerMetadata, ProtocolError, ToClient};
@@ -170,13 +170,13 @@ impl Session {
                 // also means no one can speak as another peer. Only documents this peer syncs
                 // are relayed; the document checks access again.
                 if sender_id == peer.peer_id && self.docs.contains(&document_id) {
-                    let cmd = DocCommand::Ephemeral {
+                    let cmd = DocCommand::Ephemeral(Box::new(Ephemeral {
                         from: self.conn,
                         sender_id,
                         count,
                         session_id,
                         data,
-                    };
+                    }));
                     self.hub.dispatch(document_id, cmd).await;
                 }
             }

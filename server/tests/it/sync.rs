@@ -627,6 +627,46 @@ async fn a_handlers_forbidden_edit_is_undone_and_the_allowed_one_stands(pool: Pg
     assert_eq!(handler.server_heads(), handler.doc.get_heads());
 }
 
+/// A loaded document keeps only who may read it; its first change must still be reviewed
+/// against the whole record as stored.
+#[sqlx::test(migrations = "./migrations")]
+async fn the_first_change_after_loading_is_reviewed_against_the_stored_record(pool: PgPool) {
+    let store = pg_store(pool).await;
+    let hub = hub(store.clone(), Duration::from_millis(200));
+    let id = new_doc_id();
+    let mut supervisor = TestPeer::join(&hub, id).await;
+    record(&mut supervisor.doc, "炼油厂区阀井污水整改");
+    supervisor.sync("sync").await;
+    supervisor.session.end().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while hub.loaded() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(hub.loaded(), 0, "unloaded after the idle timeout");
+
+    let mut handler = TestPeer::join_as(&hub, id, "u-zhang").await;
+    handler.sync("request").await;
+    assert_eq!(title_of(&handler.doc), "炼油厂区阀井污水整改");
+    edit(&mut handler.doc, |item| {
+        item.title = "已经整改完毕".into();
+        let mut entry = progress("p-handler", shanghai(2026, 11, 3, 9, 0));
+        entry.by = "u-zhang".into();
+        item.progress.push(entry);
+    });
+    let log = handler.sync("sync").await;
+    assert_eq!(
+        refusals(&log),
+        [("title".to_owned(), "not_permitted".to_owned())]
+    );
+    handler.sync("sync").await;
+    assert_eq!(title_of(&handler.doc), "炼油厂区阀井污水整改");
+    let Ok(Record::Duban(stored)) = Record::from_doc(&load_stored(store.as_ref(), id).await) else {
+        panic!("stored document is not a duban item");
+    };
+    assert_eq!(stored.title, "炼油厂区阀井污水整改");
+    assert!(stored.progress.iter().any(|p| p.id == "p-handler"));
+}
+
 #[sqlx::test(migrations = "./migrations")]
 async fn outsiders_get_unavailable_and_lose_access_when_removed(pool: PgPool) {
     let store = pg_store(pool).await;
