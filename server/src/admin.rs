@@ -48,7 +48,13 @@ async fn with_database<F>(database: &DatabaseArgs, f: F) -> anyhow::Result<()>
 where
     F: for<'a> FnOnce(&'a PgPool) -> CommandFuture<'a>,
 {
-    let db = db::connect(database.database_url.as_deref(), &database.data_dir, 2).await?;
+    let db = db::connect(
+        database.database_url.as_deref(),
+        &database.data_dir,
+        2,
+        std::time::Duration::from_secs(30),
+    )
+    .await?;
     let result = f(&db.pool).await;
     let closed = db.close().await;
     result.and(closed)

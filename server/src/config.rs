@@ -166,7 +166,8 @@ pub struct Config {
     #[arg(long, env = "DUYAN_MESSAGES_PER_SECOND", default_value_t = 1000)]
     pub messages_per_second: u32,
 
-    /// Documents no session has used for this long are dropped from memory.
+    /// Documents no session has used for this long are dropped from memory, and database
+    /// connections unused for this long are closed (down to one).
     #[arg(long, env = "DUYAN_DOC_IDLE_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
     pub doc_idle_timeout: Duration,
 

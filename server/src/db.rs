@@ -32,16 +32,23 @@ pub async fn open(config: &Config) -> anyhow::Result<Database> {
         config.database_url.as_deref(),
         &config.data_dir,
         config.db_max_connections,
+        // Like documents, connections opened for a burst are given back once unused for the
+        // idle timeout, with the memory they hold here and in PostgreSQL: after a phone
+        // fetched ten thousand records, a dozen idle connections' buffers and statement caches
+        // were most of what the server still held (BENCHMARKS.md, (d)).
+        config.doc_idle_timeout,
     )
     .await
 }
 
 /// Connects to `database_url`, or starts the embedded cluster under `data_dir` when it is
-/// `None`, and applies the migrations.
+/// `None`, and applies the migrations. Connections unused for `idle_timeout` are closed, down
+/// to one.
 pub async fn connect(
     database_url: Option<&str>,
     data_dir: &Path,
     max_connections: u32,
+    idle_timeout: Duration,
 ) -> anyhow::Result<Database> {
     let (options, embedded) = match database_url {
         Some(url) => (
@@ -59,8 +66,7 @@ pub async fn connect(
         // Under a burst, waiting for a connection is normal; failing after the default 30 s
         // would turn load into errors. Storage retries cover real outages.
         .acquire_timeout(Duration::from_secs(60))
-        // Connections opened for a burst close once it is over, with the memory they hold.
-        .idle_timeout(Duration::from_secs(30))
+        .idle_timeout(idle_timeout)
         .min_connections(1)
         .connect_with(options)
         .await
