@@ -5,7 +5,8 @@
 #
 # Installs bench/node_modules if missing (npm install), builds target/release/duyan (cargo
 # rebuilds only what changed; set DUYAN_BIN to use another binary instead, or
-# BENCH_NO_BUILD=1 to skip), then runs bench.mjs. Needs PostgreSQL on 127.0.0.1:5432 with trust auth for `postgres`.
+# BENCH_NO_BUILD=1 to skip), then runs bench.mjs. Needs PostgreSQL on 127.0.0.1:5432 (or the
+# port in BENCH_PG_PORT) with trust auth for `postgres`.
 # Results land in bench/results/ (git-ignored). The whole run is bounded by BENCH_TIMEOUT
 # seconds (default 3600).
 set -euo pipefail
@@ -26,8 +27,8 @@ for arg in "$@"; do
   [[ "$arg" == "reference" || "$arg" == "--servers=reference" ]] && wants_duyan=0
 done
 if [[ $wants_duyan == 1 ]]; then
-  if ! pg_isready -q -h 127.0.0.1 -p 5432; then
-    echo "run.sh: PostgreSQL is not accepting connections on 127.0.0.1:5432" >&2
+  if ! pg_isready -q -h 127.0.0.1 -p "${BENCH_PG_PORT:-5432}"; then
+    echo "run.sh: PostgreSQL is not accepting connections on 127.0.0.1:${BENCH_PG_PORT:-5432}" >&2
     exit 1
   fi
   if [[ -z "${DUYAN_BIN:-}" && -z "${BENCH_NO_BUILD:-}" ]]; then

@@ -117,8 +117,19 @@ function metSpeedup(duyanResult, duyan, s, factor) {
   return s.value == null ? null : s.value >= factor
 }
 
+/**
+ * The least wall time any server could give a scenario on this machine: the clients' own CPU
+ * time spread over every core, as if the server took none. A target ratio above reference /
+ * floor cannot be met here with these clients, whatever the server does.
+ */
+function clientFloor(r, cores) {
+  if (r?.clientCpuS == null) return { text: "—", ms: null }
+  const ms = (r.clientCpuS / cores) * 1000
+  return { text: `${secs(ms)} (${cpu(r.clientCpuS)} / ${cores})`, ms }
+}
+
 /** Rows: [scenario, metric, reference, duyan, ratio, target, met]. */
-export function rows(results) {
+export function rows(results, cores = os.availableParallelism()) {
   const a = results.burst ?? {}
   const b = results.edits ?? {}
   const c = results.cold ?? {}
@@ -148,6 +159,10 @@ export function rows(results) {
   const burstCpu = [serverCpu(a.reference), serverCpu(a.duyan)]
   add("(a) reconnect burst", "server CPU time", burstCpu[0].text, burstCpu[1].text,
     times(burstCpu[0].total, burstCpu[1].total), "—", null)
+  add("(a) reconnect burst", "client CPU time", cpu(a.reference?.clientCpuS), cpu(a.duyan?.clientCpuS), null, "—", null)
+  let floor = clientFloor(a.duyan, cores)
+  add("(a) reconnect burst", `clients' floor: client CPU / ${cores} cores`, "—", floor.text,
+    floor.ms == null || burstRef.ms == null ? "—" : `≤ ${fmtRatio(burstRef.ms / floor.ms)} possible`, "—", null)
   add("(a) reconnect burst", "failures", failures(a.reference), failures(a.duyan), null, "none", null)
 
   r = times(b.reference?.p50Ms, b.duyan?.p50Ms)
@@ -168,6 +183,9 @@ export function rows(results) {
     times(coldCpu[0].total, coldCpu[1].total), "—", null)
   add("(c) cold load", "client CPU time during the load", cpu(c.reference?.clientCpuS), cpu(c.duyan?.clientCpuS),
     null, "—", null)
+  floor = clientFloor(c.duyan, cores)
+  add("(c) cold load", `clients' floor: client CPU / ${cores} cores`, "—", floor.text,
+    floor.ms == null || coldRef.ms == null ? "—" : `≤ ${fmtRatio(coldRef.ms / floor.ms)} possible`, "—", null)
   add("(c) cold load", "failures", failures(c.reference), failures(c.duyan), null, "none", null)
 
   if (d) {
@@ -176,6 +194,11 @@ export function rows(results) {
     add("(d) bounded memory", "RSS 7 s after the client left", "n/a", mib(d.afterRssKiB), null, "—", null)
     add("(d) bounded memory", "after / before", "n/a", fmtRatio(d.ratio), null, "≤ 1.5x",
       d.ratio == null ? null : d.ratio <= 1.5)
+    const heap = h => (h?.allocated == null ? "—" : [h.allocated, h.active, h.metadata].map(b => `${(b / 1048576).toFixed(1)}`).join(" / "))
+    if (d.gauges?.before?.heap || d.gauges?.after?.heap) {
+      add("(d) bounded memory", "heap MiB before → after: allocated / active / allocator metadata", "n/a",
+        `${heap(d.gauges?.before?.heap)} → ${heap(d.gauges?.after?.heap)}`, null, "—", null)
+    }
     if (d.lateRssKiB != null) {
       add("(d) bounded memory", `RSS ${d.lateAfterMs / 1000} s after (informational)`, "n/a", mib(d.lateRssKiB),
         null, "—", null)

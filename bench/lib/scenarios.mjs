@@ -368,7 +368,17 @@ async function serverGauges(server, token) {
       const m = text.match(new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+([0-9.e+-]+)\\s*$`, "m"))
       return m ? Number(m[1]) : null
     }
-    return { documentsLoaded: gauge("duyan_documents_loaded"), sessionsOpen: gauge("duyan_sessions_open") }
+    return {
+      documentsLoaded: gauge("duyan_documents_loaded"),
+      sessionsOpen: gauge("duyan_sessions_open"),
+      // jemalloc's split of the heap: what is held, the pages holding it, its own bookkeeping.
+      heap: {
+        allocated: gauge("duyan_heap_allocated_bytes"),
+        active: gauge("duyan_heap_active_bytes"),
+        metadata: gauge("duyan_heap_metadata_bytes"),
+        resident: gauge("duyan_heap_resident_bytes"),
+      },
+    }
   } catch {
     return null
   }

@@ -12,7 +12,9 @@ const run = promisify(execFile)
 const benchDir = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 
-export const PG = { host: "127.0.0.1", port: "5432", user: "postgres" }
+// BENCH_PG_PORT points duyan at another local cluster, e.g. one with pg_stat_statements
+// loaded to see where PostgreSQL's share of the CPU goes.
+export const PG = { host: "127.0.0.1", port: process.env.BENCH_PG_PORT ?? "5432", user: "postgres" }
 const pgArgs = ["-h", PG.host, "-p", PG.port, "-U", PG.user]
 
 // Everything started or created here, so an interrupted run can still clean up.
