@@ -149,7 +149,8 @@ impl Metrics {
 /// jemalloc's own figures: what RSS is made of. `allocated` is what the program holds,
 /// `active` the pages of the slabs and extents holding it (the gap is fragmentation),
 /// `metadata` jemalloc's bookkeeping (kept for every extent ever used), `resident` all of
-/// its pages in RAM. Absent where jemalloc is not the allocator in use (tests).
+/// its pages in RAM. Where jemalloc is linked but not the global allocator (the library's own
+/// tests), they describe a heap nobody uses.
 fn render_allocator(out: &mut String) {
     use tikv_jemalloc_ctl::{epoch, stats};
     // The figures are cached by jemalloc until the epoch moves.

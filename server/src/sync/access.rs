@@ -131,6 +131,14 @@ enum Named {
 }
 
 impl Readers {
+    /// Those of a document the server holds nothing of: anyone, who may then create it.
+    pub fn absent() -> Self {
+        Self {
+            owner: None,
+            named: Named::Anyone,
+        }
+    }
+
     /// The user who first stored the document, if known.
     pub fn owner(&self) -> Option<Arc<str>> {
         self.owner.clone()

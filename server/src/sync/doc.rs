@@ -174,11 +174,7 @@ impl DocTask {
             doc: Automerge::new(),
             peers: HashMap::new(),
             persisted: Persisted::default(),
-            readers: View {
-                owner: None,
-                content: access::Content::Absent,
-            }
-            .readers(),
+            readers: Readers::absent(),
             view: None,
             reader: RecordReader::new(),
             people,
@@ -445,8 +441,8 @@ impl DocTask {
             tracing::warn!(doc = %self.id, peer = %slot.peer.peer_id, %error, "closing session: sync message could not be applied");
             let slot = self.peers.remove(&conn).expect("just inserted");
             slot.peer.fail("sync message could not be applied");
-            if before.is_some() {
-                self.view = before;
+            if let Some(before) = before {
+                self.view = Some(before);
             }
             return;
         }
