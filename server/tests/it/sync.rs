@@ -331,6 +331,15 @@ fn title_of(doc: &impl ReadDoc) -> String {
         .unwrap_or_default()
 }
 
+/// Waits until the hub has unloaded every document (their idle timeout passed); fails after 5 s.
+async fn wait_unloaded(hub: &Hub) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while hub.loaded() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(hub.loaded(), 0, "unloaded after the idle timeout");
+}
+
 async fn load_stored(store: &dyn DocStore, id: DocumentId) -> Automerge {
     let stored = store.load(id).await.unwrap().expect("document stored");
     let mut doc = Automerge::new_with_encoding(duyan_shared::records::TEXT_ENCODING);
@@ -515,11 +524,7 @@ async fn idle_documents_are_unloaded_and_load_again() {
     assert_eq!(hub.loaded(), 1);
 
     peer.session.end().await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while hub.loaded() > 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(hub.loaded(), 0, "unloaded after the idle timeout");
+    wait_unloaded(&hub).await;
     assert_eq!(hub.metrics().documents_loaded(), 0);
 
     let mut fresh = TestPeer::join(&hub, id).await;
@@ -638,11 +643,7 @@ async fn the_first_change_after_loading_is_reviewed_against_the_stored_record(po
     record(&mut supervisor.doc, "炼油厂区阀井污水整改");
     supervisor.sync("sync").await;
     supervisor.session.end().await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while hub.loaded() > 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(hub.loaded(), 0, "unloaded after the idle timeout");
+    wait_unloaded(&hub).await;
 
     let mut handler = TestPeer::join_as(&hub, id, "u-zhang").await;
     handler.sync("request").await;
