@@ -79,6 +79,24 @@ pub trait DocStore: Send + Sync + 'static {
     /// Everything stored for `id`, read consistently, or `None` for a document never stored.
     fn load(&self, id: DocumentId) -> BoxFuture<'_, Result<Option<StoredDoc>, StorageError>>;
 
+    /// One increment of `id` (another process's, announced by a notification), or `None` if it
+    /// is gone (compacted into the snapshot). Reads everything unless the store does better.
+    fn load_increment(
+        &self,
+        id: DocumentId,
+        increment: i64,
+    ) -> BoxFuture<'_, Result<Option<Vec<u8>>, StorageError>> {
+        Box::pin(async move {
+            Ok(self.load(id).await?.and_then(|stored| {
+                stored
+                    .increments
+                    .into_iter()
+                    .find(|i| i.id == increment)
+                    .map(|i| i.data)
+            }))
+        })
+    }
+
     /// Stores a new document's first snapshot, unless it exists already.
     fn create(
         &self,

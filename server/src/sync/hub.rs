@@ -201,6 +201,29 @@ impl Hub {
         }
     }
 
+    /// Another process stored a change of `id` (`increment`, or `None`: read everything). The
+    /// document's task merges it if the document is loaded here; nothing is loaded for it.
+    /// Never waits: the listener delivering notifications must not stall behind one busy
+    /// document, so a full inbox gets the notice from a task of its own.
+    pub fn remote_change(&self, id: DocumentId, increment: Option<i64>) {
+        let tx = self.lock().get(&id).map(|slot| slot.tx.clone());
+        let Some(tx) = tx else {
+            return;
+        };
+        if let Err(mpsc::error::TrySendError::Full(cmd)) =
+            tx.try_send(DocCommand::Remote { increment })
+        {
+            self.inner.tracker.spawn(async move {
+                let _ = tx.send(cmd).await;
+            });
+        }
+    }
+
+    /// The documents loaded now.
+    pub fn loaded_ids(&self) -> Vec<DocumentId> {
+        self.lock().keys().copied().collect()
+    }
+
     fn slot(&self, id: DocumentId) -> Option<(u64, mpsc::Sender<DocCommand>)> {
         let mut docs = self.lock();
         if let Some(slot) = docs.get(&id) {
