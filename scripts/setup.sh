@@ -9,7 +9,8 @@
 # Needs root (or sudo) for apt-get; a machine that already has the packages needs neither.
 set -euo pipefail
 
-packages=(chromium chromium-l10n fonts-wqy-microhei)
+# nginx: the reverse-proxy example (deploy/nginx) is tested in front of two servers.
+packages=(chromium chromium-l10n fonts-wqy-microhei nginx)
 
 installed() { dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed; }
 

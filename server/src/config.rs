@@ -179,6 +179,26 @@ pub struct Config {
     #[arg(long, env = "DUYAN_MAX_PHOTO_BYTES", default_value_t = 15 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_photo_bytes: u64,
 
+    /// Proxies whose `X-Forwarded-For` names the client (addresses or networks, comma
+    /// separated, e.g. `127.0.0.1,10.0.0.0/8`). Behind a reverse proxy this must name it, or
+    /// every client counts as the proxy's address for the sign-in limits.
+    #[arg(long, env = "DUYAN_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<crate::edge::Net>,
+
+    /// A token that lets a scraper read `/metrics` (`Authorization: Bearer <token>`) without an
+    /// admin account. From the environment only in production.
+    #[arg(long, env = "DUYAN_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
+    /// Also serve `/metrics`, with no authentication, on this address (bind it to a private
+    /// interface the scraper reaches).
+    #[arg(long, env = "DUYAN_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// Log format on stderr: `text` or `json` (one object per line, for log collectors).
+    #[arg(long, env = "DUYAN_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+
     /// Photo uploads one user may run at once (more get 429).
     #[arg(long, env = "DUYAN_UPLOADS_PER_USER", default_value_t = 4, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
     pub uploads_per_user: usize,

@@ -210,10 +210,18 @@ impl DirectoryHandle {
             let mut tick = tokio::time::interval(POLL_EVERY);
             tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
             let mut failing = false;
+            // Told at once of a change (migration 0012 notifies from the version trigger);
+            // the poll stays, for a notification lost while the listener reconnects.
+            let mut listener = directory_listener(&pool).await;
             loop {
                 tokio::select! {
                     () = shutdown.cancelled() => break,
                     _ = tick.tick() => {}
+                    heard = next_notification(&mut listener) => {
+                        if !heard {
+                            listener = None;
+                        }
+                    }
                 }
                 let result = match current_version(&pool).await {
                     Ok(version) if version == handle.current().version() => Ok(()),
@@ -307,6 +315,22 @@ pub(crate) fn parse_roles(user_id: &str, stored: &[String]) -> Vec<Role> {
             }
         })
         .collect()
+}
+
+/// Listens for directory changes; `None` (polling only) if that fails.
+async fn directory_listener(pool: &PgPool) -> Option<sqlx::postgres::PgListener> {
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await.ok()?;
+    listener.listen("duyan_directory").await.ok()?;
+    Some(listener)
+}
+
+/// Waits for the next directory notification; `false` when listening failed (the poll goes
+/// on alone). Never returns without a listener.
+async fn next_notification(listener: &mut Option<sqlx::postgres::PgListener>) -> bool {
+    match listener {
+        Some(listener) => matches!(listener.try_recv().await, Ok(Some(_))),
+        None => std::future::pending().await,
+    }
 }
 
 #[cfg(test)]

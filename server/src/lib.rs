@@ -14,7 +14,8 @@
 //!   dashboard, the weekly report and the Excel ledger.
 //! - [`projection`]: the queryable `records` table kept in step with the documents.
 //! - [`blobs`]: photos, content-addressed, uploaded resumably, behind [`blobs::BlobStore`].
-//! - [`app`]: the router and its state; [`metrics`]: Prometheus counters.
+//! - [`app`]: the router and its state; [`metrics`]: Prometheus counters; [`edge`]: client
+//!   addresses behind proxies, request ids, the access log, the metrics token.
 //! - [`serve`]: wires it all together and shuts down gracefully.
 
 pub mod admin;
@@ -26,6 +27,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod directory;
+pub mod edge;
 pub mod embedded_pg;
 pub mod metrics;
 pub mod projection;
@@ -106,8 +108,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         tokio::spawn(async move { auth.passwords.warm_up().await });
     }
     let people_rx = people_of(&directory, shutdown.clone(), &tracker);
+    let store = Arc::new(PgStore::new(pool.clone()));
+    let origin = store.origin().clone();
     let hub = Hub::new(HubParts {
-        store: Arc::new(PgStore::new(pool.clone())),
+        store,
         projector: Some(Arc::new(projection::PgProjector::new(pool.clone()))),
         people: people_rx,
         server_peer_id: identity.peer_id.clone(),
@@ -119,6 +123,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         tracker: tracker.clone(),
         shutdown: shutdown.clone(),
     });
+    sync::remote::spawn_listener(
+        pool.clone(),
+        hub.clone(),
+        origin,
+        shutdown.clone(),
+        &tracker,
+    );
+    let metrics_for_scraper = metrics.clone();
     let state = AppState {
         pool: pool.clone(),
         hub,
@@ -159,8 +171,17 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         format!("duyan: listening on http://{address}\n").as_bytes(),
     );
 
+    if let Some(address) = config.metrics_listen {
+        spawn_metrics_listener(address, metrics_for_scraper.clone(), shutdown.clone()).await?;
+    }
+    let edge = edge::Edge {
+        trusted: edge::TrustedProxies(config.trusted_proxies.clone()),
+        metrics_token: config.metrics_token.clone(),
+        metrics: metrics_for_scraper,
+    };
     // With the client's address on every request: the sign-in limiter counts per address.
-    let service = app::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let service =
+        edge::layer(app::app(state), edge).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service)
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await?;
@@ -172,6 +193,43 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         embedded.stop().await?;
     }
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Serves `/metrics` alone, unauthenticated, on `address` (a private interface for the
+/// scraper), until shutdown.
+async fn spawn_metrics_listener(
+    address: SocketAddr,
+    metrics: Arc<Metrics>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen for metrics on {address}"))?;
+    tracing::info!(address = %listener.local_addr()?, "serving /metrics");
+    let router = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let metrics = metrics.clone();
+            async move {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4",
+                    )],
+                    metrics.render(),
+                )
+            }
+        }),
+    );
+    tokio::spawn(async move {
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await;
+        if let Err(error) = served {
+            tracing::error!(%error, "the metrics listener stopped");
+        }
+    });
     Ok(())
 }
 

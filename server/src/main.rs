@@ -20,12 +20,25 @@ async fn main() -> ExitCode {
         Some(Command::User(_) | Command::Unit(_) | Command::Reindex(_)) => "warn",
         _ => "info",
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter)),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let json = match &cli.command {
+        Some(Command::Serve(config)) => config.log_format == "json",
+        None => cli.serve.log_format == "json",
+        _ => std::env::var("DUYAN_LOG_FORMAT").is_ok_and(|f| f == "json"),
+    };
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        // One JSON object per line, with the current span (the request id) on each.
+        logs.json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
+    } else {
+        logs.init();
+    }
     let result = match cli.command {
         Some(Command::Serve(config)) => duyan::serve(config).await,
         None => duyan::serve(cli.serve).await,

@@ -268,3 +268,33 @@ fn stop_cluster(pgdata: &Path) {
     let status = command.status().unwrap();
     assert!(status.success(), "pg_ctl stop failed");
 }
+
+#[tokio::test]
+async fn an_embedded_cluster_is_run_only_by_the_postgresql_that_made_it() {
+    let dir = data_dir("pinned");
+    // A cluster made by a PostgreSQL this machine does not have (9.x, long gone).
+    std::fs::create_dir_all(dir.join("pg")).unwrap();
+    std::fs::write(dir.join("pg/PG_VERSION"), "9\n").unwrap();
+    let output = Command::new(binary())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&dir)
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success(), "it must not start");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("created by PostgreSQL 9, which is not installed")
+            && stderr.contains("apt-get install postgresql-9"),
+        "a clear message: {stderr}"
+    );
+    // Nothing was touched: the cluster stays for the right PostgreSQL.
+    assert_eq!(
+        std::fs::read_to_string(dir.join("pg/PG_VERSION")).unwrap(),
+        "9\n"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

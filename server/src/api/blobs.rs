@@ -257,6 +257,7 @@ async fn upload(
     let _slot = state
         .blobs
         .upload_slot(&caller.user.id)
+        .await?
         .ok_or_else(|| ApiError::Refused {
             status: StatusCode::TOO_MANY_REQUESTS,
             code: "too_many_uploads",

@@ -60,6 +60,10 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        // Behind a trusted proxy, the address it forwarded (see `crate::edge`).
+        if let Some(crate::edge::ClientIp(client)) = parts.extensions.get() {
+            return Ok(Self(*client));
+        }
         Ok(match parts.extensions.get::<ConnectInfo<SocketAddr>>() {
             Some(ConnectInfo(address)) => Self(address.ip()),
             None => {

@@ -1,8 +1,6 @@
 //! `POST /api/auth/login`, `/api/auth/refresh`, `/api/auth/logout`, `GET /api/me`,
 //! `POST /api/me/password`.
 
-use std::time::Instant;
-
 use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::routing::{get, post};
@@ -82,7 +80,8 @@ async fn login(
     // guessing further is pointless.
     let attempt = auth
         .limiter
-        .begin(&username, address, Instant::now())
+        .begin(&state.pool, &username, address)
+        .await?
         .map_err(|wait| {
             tracing::info!(%address, "sign-in refused: too many failed attempts");
             ApiError::too_many_attempts(wait)
@@ -96,7 +95,7 @@ async fn login(
         tracing::info!(%address, "sign-in failed");
         return Err(invalid_credentials());
     };
-    auth.limiter.succeeded(&username, address, attempt);
+    auth.limiter.succeeded(&username, attempt).await?;
     // Said only to someone who knows the password, so it reveals nothing to a guesser.
     if user.disabled {
         return Err(ApiError::new(
@@ -200,7 +199,8 @@ async fn change_password(
     // token must not get unlimited tries at it.
     let attempt = auth
         .limiter
-        .begin(&user.username, address, Instant::now())
+        .begin(&state.pool, &user.username, address)
+        .await?
         .map_err(ApiError::too_many_attempts)?;
     let stored = users::credentials(&state.pool, &user.username)
         .await?
@@ -212,7 +212,7 @@ async fn change_password(
             "原密码错误 (the current password is wrong)",
         ));
     }
-    auth.limiter.succeeded(&user.username, address, attempt);
+    auth.limiter.succeeded(&user.username, attempt).await?;
     check_new_password(&request.new_password)?;
     let hash = auth.passwords.hash(request.new_password).await?;
     users::set_password(

@@ -15,11 +15,12 @@
 //! [`spawn_cleanup`].
 
 pub mod export;
+pub mod leases;
 pub mod postgres;
 pub mod thumb;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -266,7 +267,7 @@ pub async fn finished(pool: &PgPool, names: &[String]) -> Result<HashMap<String,
 pub struct BlobLimits {
     /// The largest photo accepted, in bytes.
     pub max_bytes: u64,
-    /// Uploads one user may run at once (per process).
+    /// Uploads one user may run at once (all processes together).
     pub uploads_per_user: usize,
     /// The most photo bytes one export (`GET /api/ledger.zip`) may hold.
     pub max_export_bytes: u64,
@@ -295,7 +296,8 @@ pub const UPLOADS_AT_ONCE: usize = 64;
 pub struct Blobs {
     pub store: Arc<dyn BlobStore>,
     pub limits: BlobLimits,
-    uploads: Arc<UploadSlots>,
+    /// Where uploads per user are counted across processes.
+    pool: PgPool,
     /// Permits for [`UPLOADS_AT_ONCE`].
     all_uploads: Arc<Semaphore>,
     /// Permits to decode a photo for its thumbnail.
@@ -303,11 +305,11 @@ pub struct Blobs {
 }
 
 impl Blobs {
-    pub fn new(store: Arc<dyn BlobStore>, limits: BlobLimits) -> Self {
+    pub fn new(store: Arc<dyn BlobStore>, limits: BlobLimits, pool: PgPool) -> Self {
         Self {
             store,
             limits,
-            uploads: Arc::new(UploadSlots::default()),
+            pool,
             all_uploads: Arc::new(Semaphore::new(UPLOADS_AT_ONCE)),
             thumbnails: Arc::new(Semaphore::new(THUMBNAILS_AT_ONCE)),
         }
@@ -315,64 +317,24 @@ impl Blobs {
 
     /// Blobs in PostgreSQL.
     pub fn postgres(pool: PgPool, limits: BlobLimits) -> Self {
-        Self::new(Arc::new(postgres::PgBlobStore::new(pool)), limits)
+        Self::new(
+            Arc::new(postgres::PgBlobStore::new(pool.clone())),
+            limits,
+            pool,
+        )
     }
 
     /// A slot for one upload by `user`, or `None` when they run as many as allowed already
-    /// or the process runs [`UPLOADS_AT_ONCE`]. The slot is given back when dropped.
-    pub fn upload_slot(&self, user: &str) -> Option<(UploadSlot, OwnedSemaphorePermit)> {
-        let permit = self.all_uploads.clone().try_acquire_owned().ok()?;
-        let slot = UploadSlots::take(&self.uploads, user, self.limits.uploads_per_user)?;
-        Some((slot, permit))
-    }
-}
-
-#[derive(Default)]
-struct UploadSlots {
-    /// Uploads running per user; users with none are not kept.
-    taken: Mutex<HashMap<String, usize>>,
-}
-
-impl UploadSlots {
-    fn take(slots: &Arc<Self>, user: &str, limit: usize) -> Option<UploadSlot> {
-        let mut taken = slots
-            .taken
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let count = taken.entry(user.to_owned()).or_insert(0);
-        if *count >= limit {
-            if *count == 0 {
-                taken.remove(user);
-            }
-            return None;
-        }
-        *count += 1;
-        Some(UploadSlot {
-            slots: slots.clone(),
-            user: user.to_owned(),
-        })
-    }
-}
-
-/// One running upload of a user; see [`Blobs::upload_slot`].
-pub struct UploadSlot {
-    slots: Arc<UploadSlots>,
-    user: String,
-}
-
-impl Drop for UploadSlot {
-    fn drop(&mut self) {
-        let mut taken = self
-            .slots
-            .taken
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(count) = taken.get_mut(&self.user) {
-            *count -= 1;
-            if *count == 0 {
-                taken.remove(&self.user);
-            }
-        }
+    /// (in any process) or this process runs [`UPLOADS_AT_ONCE`]. Given back when dropped.
+    pub async fn upload_slot(
+        &self,
+        user: &str,
+    ) -> Result<Option<(leases::Lease, OwnedSemaphorePermit)>, sqlx::Error> {
+        let Ok(permit) = self.all_uploads.clone().try_acquire_owned() else {
+            return Ok(None);
+        };
+        let lease = leases::take(&self.pool, user, self.limits.uploads_per_user).await?;
+        Ok(lease.map(|lease| (lease, permit)))
     }
 }
 
@@ -434,19 +396,5 @@ mod tests {
         assert!(!is_sha256(&"AB".repeat(32)));
         assert!(!is_sha256(&"a".repeat(63)));
         assert!(!is_sha256(&format!("{}g", "a".repeat(63))));
-    }
-
-    #[test]
-    fn upload_slots_are_per_user_and_given_back() {
-        let slots = Arc::new(UploadSlots::default());
-        let first = UploadSlots::take(&slots, "a", 2).unwrap();
-        let second = UploadSlots::take(&slots, "a", 2).unwrap();
-        assert!(UploadSlots::take(&slots, "a", 2).is_none());
-        assert!(UploadSlots::take(&slots, "b", 2).is_some());
-        drop(first);
-        let third = UploadSlots::take(&slots, "a", 2).unwrap();
-        drop((second, third));
-        // Nobody's count lingers once their uploads are done.
-        assert!(slots.taken.lock().unwrap().is_empty());
     }
 }

@@ -5,6 +5,8 @@
 //! checks the generation, so a process never replaces a snapshot that holds changes it has
 //! not merged, and only deletes increments its snapshot contains.
 
+use std::sync::Arc;
+
 use duyan_shared::DocumentId;
 use futures_util::future::BoxFuture;
 use sqlx::PgPool;
@@ -12,14 +14,31 @@ use sqlx::PgPool;
 use super::{ActorBinding, Compacted, Created, DocStore, Increment, StorageError, StoredDoc};
 
 /// Documents in PostgreSQL (tables `documents` and `document_increments`).
+///
+/// Every write that adds changes notifies [`NOTIFY_CHANNEL`] in its own transaction, so the
+/// notification is delivered exactly when the changes are committed (and never for a write
+/// that rolled back). The payload is `<document id> <increment id or -> <origin>`; the origin
+/// lets a process skip its own notifications (see `sync::remote`).
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    origin: Arc<str>,
 }
+
+/// The channel changes of documents are announced on.
+pub const NOTIFY_CHANNEL: &str = "duyan_documents";
 
 impl PgStore {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            origin: format!("{:016x}", rand::random::<u64>()).into(),
+        }
+    }
+
+    /// The tag of this store's notifications.
+    pub fn origin(&self) -> &Arc<str> {
+        &self.origin
     }
 }
 
@@ -66,16 +85,19 @@ impl DocStore for PgStore {
         snapshot: Vec<u8>,
     ) -> BoxFuture<'_, Result<Created, StorageError>> {
         Box::pin(async move {
-            let inserted = sqlx::query!(
-                "insert into documents (id, snapshot, generation) values ($1, $2, 1)
-                 on conflict (id) do nothing",
+            let inserted = sqlx::query_scalar!(
+                r#"with d as (
+                       insert into documents (id, snapshot, generation) values ($1, $2, 1)
+                       on conflict (id) do nothing returning id)
+                   select d.id as "id!" from d,
+                          pg_notify('duyan_documents', d.id || ' - ' || $3::text)"#,
                 id.to_string(),
-                snapshot
+                snapshot,
+                &*self.origin
             )
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-            Ok(if inserted == 1 {
+            .fetch_optional(&self.pool)
+            .await?;
+            Ok(if inserted.is_some() {
                 Created::Yes
             } else {
                 Created::AlreadyExists
@@ -94,14 +116,36 @@ impl DocStore for PgStore {
             .execute(&mut *tx)
             .await?;
             let increment_id = sqlx::query_scalar!(
-                "insert into document_increments (document_id, data) values ($1, $2) returning id",
+                r#"with i as (
+                       insert into document_increments (document_id, data) values ($1, $2)
+                       returning id)
+                   select i.id as "id!" from i,
+                          pg_notify('duyan_documents', $1 || ' ' || i.id || ' ' || $3::text)"#,
                 id,
-                data
+                data,
+                &*self.origin
             )
             .fetch_one(&mut *tx)
             .await?;
             tx.commit().await?;
             Ok(increment_id)
+        })
+    }
+
+    fn load_increment(
+        &self,
+        id: DocumentId,
+        increment: i64,
+    ) -> BoxFuture<'_, Result<Option<Vec<u8>>, StorageError>> {
+        Box::pin(async move {
+            let data = sqlx::query_scalar!(
+                "select data from document_increments where id = $1 and document_id = $2",
+                increment,
+                id.to_string()
+            )
+            .fetch_optional(&self.pool)
+            .await?;
+            Ok(data)
         })
     }
 

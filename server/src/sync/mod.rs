@@ -10,12 +10,14 @@
 //! - [`doc`]: one loaded document, owned by one task: applies sync messages, persists, and only
 //!   then answers, so no peer hears of a change before it is durable.
 //! - [`access`]: the one place where "may this peer read / write this document" is decided.
+//! - [`remote`]: hears of changes other processes on the same database store.
 
 pub mod access;
 pub mod doc;
 pub mod hub;
 pub mod peer;
 pub mod protocol;
+pub mod remote;
 pub mod restore;
 pub mod session;
 

@@ -800,3 +800,118 @@ async fn synced_records_are_projected_and_reindex_agrees(pool: PgPool) {
     duyan::projection::reindex(&pool).await.unwrap();
     assert_eq!(rows().await, incremental);
 }
+
+/// Waits (without sending first) until this peer's document has `heads`, answering what the
+/// server sends as a client would.
+async fn hear_until(peer: &mut TestPeer, heads: &[automerge::ChangeHash]) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while peer.doc.get_heads() != heads {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the change never arrived"
+        );
+        let Some(Received::Message {
+            kind,
+            data: Some(data),
+        }) = peer.recv().await
+        else {
+            continue;
+        };
+        if kind != "sync" {
+            continue;
+        }
+        let message = sync::Message::decode(&data).unwrap();
+        peer.doc
+            .sync()
+            .receive_sync_message(&mut peer.state, message)
+            .unwrap();
+        let reply = peer.doc.sync().generate_sync_message(&mut peer.state);
+        if let Some(reply) = reply {
+            peer.send("sync", reply.encode()).await;
+        }
+    }
+}
+
+/// Two hubs with their own stores and listeners: two server processes on one database.
+async fn two_processes(pool: &PgPool) -> (Hub, Hub, CancellationToken) {
+    let first_store = pg_store(pool.clone()).await;
+    let second_store = Arc::new(PgStore::new(pool.clone()));
+    let first = hub(first_store.clone(), Duration::from_secs(60));
+    let second = hub(second_store.clone(), Duration::from_secs(60));
+    let shutdown = CancellationToken::new();
+    let tracker = TaskTracker::new();
+    for (hub, origin) in [
+        (&first, first_store.origin().clone()),
+        (&second, second_store.origin().clone()),
+    ] {
+        duyan::sync::remote::spawn_listener(
+            pool.clone(),
+            hub.clone(),
+            origin,
+            shutdown.clone(),
+            &tracker,
+        );
+    }
+    // Both listen before anything is written (a notification sent earlier reaches no one).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let listening: i64 = sqlx::query_scalar(
+            "select count(*) from pg_stat_activity where query like 'LISTEN%duyan_documents%'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        if listening >= 2 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "listeners never listened"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (first, second, shutdown)
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_change_through_one_process_reaches_the_peers_of_another(pool: PgPool) {
+    let (first, second, shutdown) = two_processes(&pool).await;
+    let id = new_doc_id();
+    let mut a = TestPeer::join(&first, id).await;
+    record(&mut a.doc, "两台服务器");
+    a.sync("sync").await;
+    let mut b = TestPeer::join(&second, id).await;
+    b.sync("request").await;
+    assert_eq!(b.doc.get_heads(), a.doc.get_heads());
+
+    // A's edits reach B's peer, which sends nothing and never reconnects.
+    for i in 0..3 {
+        add_progress(&mut a.doc, &format!("甲方进展{i}"));
+        a.sync("sync").await;
+        hear_until(&mut b, &a.doc.get_heads()).await;
+    }
+    // And the other way round.
+    add_progress(&mut b.doc, "乙方进展");
+    b.sync("sync").await;
+    hear_until(&mut a, &b.doc.get_heads()).await;
+    let Ok(Record::Duban(item)) = Record::from_doc(&a.doc) else {
+        panic!("not a duban item");
+    };
+    assert_eq!(item.progress.len(), 4);
+    shutdown.cancel();
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_document_created_through_one_process_reaches_a_waiting_peer_of_another(pool: PgPool) {
+    let (first, second, shutdown) = two_processes(&pool).await;
+    let id = new_doc_id();
+    // B asks first and is told it does not exist; it stays subscribed.
+    let mut b = TestPeer::join(&second, id).await;
+    let log = b.sync("request").await;
+    assert!(matches!(&log[..], [Received::Message { kind, .. }] if kind == "doc-unavailable"));
+    let mut a = TestPeer::join(&first, id).await;
+    record(&mut a.doc, "后来创建");
+    a.sync("sync").await;
+    hear_until(&mut b, &a.doc.get_heads()).await;
+    shutdown.cancel();
+}
