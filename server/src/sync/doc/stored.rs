@@ -73,9 +73,7 @@ impl DocCore {
                 match self.doc.load_incremental(&data) {
                     // Changes whose dependencies we lack (a notification missed) wait in the
                     // document's queue; reading everything brings the rest.
-                    Ok(_) if !self.doc.get_missing_deps(&[]).is_empty() => {
-                        return Some(Next::Io(Io::Load));
-                    }
+                    Ok(_) if !self.doc.get_missing_deps(&[]).is_empty() => Some(Next::Io(Io::Load)),
                     Ok(_) => {
                         // Every change in memory is durable: the increment is committed, and
                         // it is ours to fold into a compaction now.
