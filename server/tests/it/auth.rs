@@ -828,3 +828,61 @@ async fn a_user_created_elsewhere_can_use_the_api_right_after_signing_in(pool: P
     let (access, _) = app.signed_in("fresh").await;
     assert_eq!(app.me(&access).await.status, StatusCode::OK);
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn concurrent_sign_ins_with_the_right_password_all_get_in(pool: PgPool) {
+    let config = AuthConfig {
+        limits: LoginLimits {
+            per_username: 3,
+            per_address: 100,
+            ..LoginLimits::default()
+        },
+        ..AuthConfig::default()
+    };
+    let app = test_app(pool, config).await;
+    app.add_user("lijing", &[Role::Supervisor]).await;
+    // Twice the limit at once: a right password is never a failure, so none is refused.
+    let answers = futures_util::future::join_all(
+        (0..6u8).map(|n| app.login_from("lijing", PASSWORD, address(n))),
+    )
+    .await;
+    for answer in &answers {
+        assert_eq!(answer.status, StatusCode::OK);
+    }
+    // Concurrent wrong guesses still get the limit of tries and no more.
+    let guesses = futures_util::future::join_all(
+        (0..6u8).map(|n| app.login_from("lijing", "guess", address(n))),
+    )
+    .await;
+    let refused = guesses
+        .iter()
+        .filter(|a| a.status == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(refused, 3, "three tries, then 429");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_username_locked_out_through_one_process_is_locked_out_in_another(pool: PgPool) {
+    let config = || AuthConfig {
+        limits: LoginLimits {
+            per_username: 3,
+            per_address: 100,
+            ..LoginLimits::default()
+        },
+        ..AuthConfig::default()
+    };
+    // Two apps on one database are two server processes.
+    let first = test_app(pool.clone(), config()).await;
+    let second = test_app(pool, config()).await;
+    first.add_user("wangqiang", &[Role::Leader]).await;
+    for n in 0..3 {
+        first
+            .login_from("wangqiang", "guess", address(n))
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, "invalid_credentials");
+    }
+    second
+        .login_from("wangqiang", PASSWORD, address(9))
+        .await
+        .assert_error(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts");
+}
