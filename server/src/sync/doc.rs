@@ -113,6 +113,8 @@ struct DocTask {
     /// The actor of the server's own changes (restoring refused fields), created on first use
     /// and bound to the `system` user before anything it wrote is stored.
     server_actor: Option<(ActorId, bool)>,
+    /// Events of the changes reviewed since the last projection (`crate::notify::events`).
+    events: Vec<crate::notify::Event>,
 }
 
 /// The user every change the server itself makes is attributed to.
@@ -179,6 +181,7 @@ impl DocTask {
             reader: RecordReader::new(),
             people,
             server_actor: None,
+            events: Vec::new(),
         };
         if let Some(stored) = stored {
             let owner = stored.owner.clone().map(Arc::from);
@@ -340,11 +343,12 @@ impl DocTask {
 
     /// Tells the projector the record as it now reads.
     async fn project(&mut self) {
+        let events = std::mem::take(&mut self.events);
         let Some(projector) = self.hub.projector().cloned() else {
             return;
         };
         let view = self.take_view();
-        projector.project(self.id, &view).await;
+        projector.project(self.id, &view, events).await;
         self.view = Some(view);
     }
 
@@ -618,6 +622,7 @@ impl DocTask {
             }
             self.reread(Touched::Everything);
         }
+        crate::notify::events::of_review(&mut self.events, before, self.view.as_ref(), user);
     }
 
     /// Reads `view` again after the document changed.
