@@ -129,7 +129,10 @@ pub fn render(
 
 /// 钉钉's `sign`: url-encoded base64 of HmacSHA256 keyed by the secret over "<ms>\n<secret>".
 pub fn dingtalk_sign(secret: &str, timestamp_ms: i64) -> String {
-    let mac = hmac(secret.as_bytes(), format!("{timestamp_ms}\n{secret}").as_bytes());
+    let mac = hmac(
+        secret.as_bytes(),
+        format!("{timestamp_ms}\n{secret}").as_bytes(),
+    );
     percent_encoding::utf8_percent_encode(&STANDARD.encode(mac), percent_encoding::NON_ALPHANUMERIC)
         .to_string()
 }
@@ -165,7 +168,11 @@ fn markdown(m: &Message) -> String {
     if let Some(deadline) = &m.deadline {
         out.push_str(&format!("> 期限：{deadline}\n"));
     }
-    out.push_str(&format!("\n{}\n\n[在督研中查看]({})", escape(&m.text), m.link));
+    out.push_str(&format!(
+        "\n{}\n\n[在督研中查看]({})",
+        escape(&m.text),
+        m.link
+    ));
     out
 }
 
@@ -184,7 +191,9 @@ fn plain(m: &Message) -> String {
 
 /// Keeps text written by users from being read as markdown links or markup.
 fn escape(text: &str) -> String {
-    text.replace(['[', ']'], "").replace('<', "＜").replace('>', "＞")
+    text.replace(['[', ']'], "")
+        .replace('<', "＜")
+        .replace('>', "＞")
 }
 
 #[cfg(test)]
@@ -195,7 +204,9 @@ mod tests {
     fn dingtalk_sign_matches_the_documented_algorithm() {
         // Python from 钉钉's documentation: quote_plus(b64encode(hmac(secret, f"{ts}\n{secret}"))).
         let sign = dingtalk_sign("this is secret", 1_600_000_000_000);
-        let decoded = percent_encoding::percent_decode_str(&sign).decode_utf8().unwrap();
+        let decoded = percent_encoding::percent_decode_str(&sign)
+            .decode_utf8()
+            .unwrap();
         let raw = STANDARD.decode(decoded.as_bytes()).unwrap();
         assert_eq!(
             raw,

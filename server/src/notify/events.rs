@@ -157,8 +157,7 @@ fn duban(before: Option<&DubanItem>, item: &DubanItem, actor: &str, out: &mut Ve
     }
     // 申请办结: each request is followed by a review before the next one can be made, so the
     // number of reviews so far names the occasion.
-    if item.status == DubanStatus::ClosingRequested && was != Some(DubanStatus::ClosingRequested)
-    {
+    if item.status == DubanStatus::ClosingRequested && was != Some(DubanStatus::ClosingRequested) {
         push(
             out,
             EventKind::ClosingRequested,
@@ -221,7 +220,11 @@ fn duban(before: Option<&DubanItem>, item: &DubanItem, actor: &str, out: &mut Ve
                 "评价：{} 分，{}{}{}",
                 evaluation.score,
                 rating(evaluation.rating),
-                if evaluation.comment.is_empty() { "" } else { "，" },
+                if evaluation.comment.is_empty() {
+                    ""
+                } else {
+                    "，"
+                },
                 evaluation.comment
             ),
         );

@@ -22,9 +22,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::channels::{self, Message};
-use crate::metrics::Metrics;
 use super::target::{self, Guard};
 use super::{EventKind, record_link};
+use crate::metrics::Metrics;
 
 /// How the outbox is sent.
 #[derive(Debug, Clone)]
@@ -227,7 +227,16 @@ impl Outbox {
                 )
                 .execute(&mut *tx)
                 .await?;
-                log(&mut tx, row.id, row.channel_id, true, Some(*status), None, millis).await?;
+                log(
+                    &mut tx,
+                    row.id,
+                    row.channel_id,
+                    true,
+                    Some(*status),
+                    None,
+                    millis,
+                )
+                .await?;
                 self.metrics.notify.sent.fetch_add(1, Relaxed);
             }
             Err(failure) => {

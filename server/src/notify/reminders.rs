@@ -97,7 +97,10 @@ pub fn occasions(item: &Due, now: Timestamp) -> Vec<Event> {
                 EventKind::FeedbackLate,
                 due.millis(),
                 both(),
-                format!("定期反馈已逾期（应于 {} 前）", due.local().format("%m-%d %H:%M")),
+                format!(
+                    "定期反馈已逾期（应于 {} 前）",
+                    due.local().format("%m-%d %H:%M")
+                ),
             ));
         } else if due.local_date() == now.local_date() {
             out.push(reminder(

@@ -92,9 +92,8 @@ impl reqwest::dns::Resolve for Guard {
         let allow = self.allow_private;
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             if !allow && found.iter().any(|a| !is_public(a.ip())) {
                 return Err(Box::new(Refused::Private) as Box<dyn std::error::Error + Send + Sync>);
             }
@@ -123,9 +122,19 @@ mod tests {
             assert_eq!(check_url(url, false), Err(Refused::Private), "{url}");
             assert!(check_url(url, true).is_ok(), "{url}");
         }
-        assert!(check_url("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k", false).is_ok());
+        assert!(
+            check_url(
+                "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k",
+                false
+            )
+            .is_ok()
+        );
         assert!(check_url("https://1.1.1.1/hook", false).is_ok());
-        for url in ["ftp://example.com/", "not a url", "http://user:pw@example.com/"] {
+        for url in [
+            "ftp://example.com/",
+            "not a url",
+            "http://user:pw@example.com/",
+        ] {
             assert_eq!(check_url(url, false), Err(Refused::Invalid), "{url}");
         }
     }

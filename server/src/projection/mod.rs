@@ -252,9 +252,7 @@ pub async fn reindex(pool: &PgPool) -> anyhow::Result<Reindexed> {
             Ok(()) => View::of(&doc, stored.owner.map(Arc::from)),
             Err(error) => View {
                 owner: stored.owner.map(Arc::from),
-                content: Content::Damaged(format!(
-                    "the stored snapshot cannot be loaded: {error}"
-                )),
+                content: Content::Damaged(format!("the stored snapshot cannot be loaded: {error}")),
             },
         };
         if Row::of(&view).is_some() {

@@ -54,7 +54,13 @@ fn urge(id: &str, by: &str, message: &str) -> Urge {
     }
 }
 
-async fn call(app: &TestApp, caller: Option<&Caller>, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+async fn call(
+    app: &TestApp,
+    caller: Option<&Caller>,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     let mut request = Request::builder().method(method).uri(path);
     if let Some(caller) = caller {
         request = request.header(header::AUTHORIZATION, format!("Bearer {}", caller.token));
@@ -87,12 +93,34 @@ async fn call(app: &TestApp, caller: Option<&Caller>, method: &str, path: &str, 
 #[sqlx::test(migrations = "./migrations")]
 async fn the_addressee_sees_the_urge_and_nobody_else_does(pool: PgPool) {
     let app = test_app(pool).await;
-    let li = app.user("li", &[duyan_shared::rules::Role::Supervisor], Some("office")).await;
+    let li = app
+        .user(
+            "li",
+            &[duyan_shared::rules::Role::Supervisor],
+            Some("office"),
+        )
+        .await;
     // zhang is named on the item only: his unit is not the item's.
-    let zhang = app.user("zhang", &[duyan_shared::rules::Role::Handler], Some("office")).await;
-    let other = app.user("other", &[duyan_shared::rules::Role::Handler], Some("chem")).await;
-    let plant = app.user("plant", &[duyan_shared::rules::Role::Viewer], Some("plant-1")).await;
-    let (id, mut doc) = app.put(item("阀井污水整改", "plant-1", &zhang.id, &li.id), &li.id).await;
+    let zhang = app
+        .user(
+            "zhang",
+            &[duyan_shared::rules::Role::Handler],
+            Some("office"),
+        )
+        .await;
+    let other = app
+        .user("other", &[duyan_shared::rules::Role::Handler], Some("chem"))
+        .await;
+    let plant = app
+        .user(
+            "plant",
+            &[duyan_shared::rules::Role::Viewer],
+            Some("plant-1"),
+        )
+        .await;
+    let (id, mut doc) = app
+        .put(item("阀井污水整改", "plant-1", &zhang.id, &li.id), &li.id)
+        .await;
 
     change_as(&app, id, &mut doc, &li.id, &li.id, |item| {
         item.urges.push(urge("u-1", &li.id, "请本周内反馈"));
@@ -119,7 +147,14 @@ async fn the_addressee_sees_the_urge_and_nobody_else_does(pool: PgPool) {
     }
     // Reading someone else's entry is a 404, as for one that does not exist.
     let entry = items[0]["id"].as_str().unwrap().to_owned();
-    let (status, _) = call(&app, Some(&other), "POST", &format!("/api/inbox/{entry}/read"), None).await;
+    let (status, _) = call(
+        &app,
+        Some(&other),
+        "POST",
+        &format!("/api/inbox/{entry}/read"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = call(&app, Some(&zhang), "POST", "/api/inbox/999999/read", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -139,7 +174,14 @@ async fn the_addressee_sees_the_urge_and_nobody_else_does(pool: PgPool) {
     assert_eq!(body["items"].as_array().unwrap().len(), 1, "{body}");
 
     // Read state is the server's: it shows on every device.
-    let (status, _) = call(&app, Some(&zhang), "POST", &format!("/api/inbox/{entry}/read"), None).await;
+    let (status, _) = call(
+        &app,
+        Some(&zhang),
+        "POST",
+        &format!("/api/inbox/{entry}/read"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (_, body) = call(&app, Some(&zhang), "GET", "/api/inbox", None).await;
     assert_eq!(body["items"][0]["read"], true);
@@ -154,11 +196,23 @@ async fn the_addressee_sees_the_urge_and_nobody_else_does(pool: PgPool) {
     let (_, body) = call(&app, Some(&zhang), "GET", "/api/inbox", None).await;
     assert_eq!(body["items"], json!([]), "{body}");
     assert_eq!(body["unread"], 0);
-    let (status, _) = call(&app, Some(&zhang), "POST", &format!("/api/inbox/{entry}/read"), None).await;
+    let (status, _) = call(
+        &app,
+        Some(&zhang),
+        "POST",
+        &format!("/api/inbox/{entry}/read"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // The new handler has the new urge, and only that one.
     let (_, body) = call(&app, Some(&other), "GET", "/api/inbox", None).await;
-    let texts: Vec<&str> = body["items"].as_array().unwrap().iter().map(|i| i["text"].as_str().unwrap()).collect();
+    let texts: Vec<&str> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["text"].as_str().unwrap())
+        .collect();
     assert_eq!(texts, ["li催办（催办）：改由孙强办理"]);
     let (status, _) = call(&app, Some(&other), "POST", "/api/inbox/read-all", None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
@@ -169,12 +223,27 @@ async fn the_addressee_sees_the_urge_and_nobody_else_does(pool: PgPool) {
 #[sqlx::test(migrations = "./migrations")]
 async fn inbox_pages_and_refuses_callers_without_a_token(pool: PgPool) {
     let app = test_app(pool).await;
-    let li = app.user("li", &[duyan_shared::rules::Role::Supervisor], Some("office")).await;
-    let zhang = app.user("zhang", &[duyan_shared::rules::Role::Handler], Some("plant-1")).await;
-    let (id, mut doc) = app.put(item("清运固废", "plant-1", &zhang.id, &li.id), &li.id).await;
+    let li = app
+        .user(
+            "li",
+            &[duyan_shared::rules::Role::Supervisor],
+            Some("office"),
+        )
+        .await;
+    let zhang = app
+        .user(
+            "zhang",
+            &[duyan_shared::rules::Role::Handler],
+            Some("plant-1"),
+        )
+        .await;
+    let (id, mut doc) = app
+        .put(item("清运固废", "plant-1", &zhang.id, &li.id), &li.id)
+        .await;
     for n in 0..5 {
         change_as(&app, id, &mut doc, &li.id, &li.id, |item| {
-            item.urges.push(urge(&format!("u-{n}"), &li.id, &format!("第{n}次催办")));
+            item.urges
+                .push(urge(&format!("u-{n}"), &li.id, &format!("第{n}次催办")));
         })
         .await;
     }
@@ -192,7 +261,10 @@ async fn inbox_pages_and_refuses_callers_without_a_token(pool: PgPool) {
         }
     }
     // Newest first, each once.
-    let expected: Vec<String> = (0..5).rev().map(|n| format!("li催办（催办）：第{n}次催办")).collect();
+    let expected: Vec<String> = (0..5)
+        .rev()
+        .map(|n| format!("li催办（催办）：第{n}次催办"))
+        .collect();
     assert_eq!(seen, expected);
 
     for (method, path) in [
@@ -216,8 +288,16 @@ async fn inbox_pages_and_refuses_callers_without_a_token(pool: PgPool) {
 #[sqlx::test(migrations = "./migrations")]
 async fn channels_are_for_admins_and_private_targets_are_refused_unless_allowed(pool: PgPool) {
     let mut app = test_app(pool).await;
-    let admin = app.user("root", &[duyan_shared::rules::Role::Admin], None).await;
-    let li = app.user("li", &[duyan_shared::rules::Role::Supervisor], Some("office")).await;
+    let admin = app
+        .user("root", &[duyan_shared::rules::Role::Admin], None)
+        .await;
+    let li = app
+        .user(
+            "li",
+            &[duyan_shared::rules::Role::Supervisor],
+            Some("office"),
+        )
+        .await;
     let channel = json!({
         "kind": "wecom", "name": "办公室群", "url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=k",
         "units": ["plant-1"], "events": ["urged"]
@@ -231,7 +311,14 @@ async fn channels_are_for_admins_and_private_targets_are_refused_unless_allowed(
         let (status, _) = call(&app, Some(&li), method, path, body).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}");
     }
-    let (status, created) = call(&app, Some(&admin), "POST", "/api/admin/channels", Some(channel.clone())).await;
+    let (status, created) = call(
+        &app,
+        Some(&admin),
+        "POST",
+        "/api/admin/channels",
+        Some(channel.clone()),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     // The robot's key (in the query) and the secret are never answered.
     assert_eq!(created["url"], "http://127.0.0.1:9/cgi-bin/webhook/send");
@@ -244,20 +331,48 @@ async fn channels_are_for_admins_and_private_targets_are_refused_unless_allowed(
         json!({"kind": "webhook", "name": "x", "url": "ftp://example.com/"}),
         json!({"kind": "webhook", "name": "x", "url": "https://example.com/", "events": ["nope"]}),
     ] {
-        let (status, body) = call(&app, Some(&admin), "POST", "/api/admin/channels", Some(bad.clone())).await;
+        let (status, body) = call(
+            &app,
+            Some(&admin),
+            "POST",
+            "/api/admin/channels",
+            Some(bad.clone()),
+        )
+        .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad} {body}");
     }
     let id = created["id"].as_str().unwrap();
-    let (status, _) = call(&app, Some(&admin), "DELETE", &format!("/api/admin/channels/{id}"), None).await;
+    let (status, _) = call(
+        &app,
+        Some(&admin),
+        "DELETE",
+        &format!("/api/admin/channels/{id}"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = call(&app, Some(&admin), "DELETE", &format!("/api/admin/channels/{id}"), None).await;
+    let (status, _) = call(
+        &app,
+        Some(&admin),
+        "DELETE",
+        &format!("/api/admin/channels/{id}"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Without DUYAN_NOTIFY_ALLOW_PRIVATE, loopback and private targets are refused.
     app.state.notify.allow_private = false;
     let router = duyan::app::app(app.state.clone());
     app.router = router;
-    let (status, body) = call(&app, Some(&admin), "POST", "/api/admin/channels", Some(channel)).await;
+    let (status, body) = call(
+        &app,
+        Some(&admin),
+        "POST",
+        "/api/admin/channels",
+        Some(channel),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["code"], "private_target");
 }
@@ -265,8 +380,20 @@ async fn channels_are_for_admins_and_private_targets_are_refused_unless_allowed(
 #[sqlx::test(migrations = "./migrations")]
 async fn reminders_are_produced_once_per_item_and_occasion(pool: PgPool) {
     let app = test_app(pool).await;
-    let li = app.user("li", &[duyan_shared::rules::Role::Supervisor], Some("office")).await;
-    let zhang = app.user("zhang", &[duyan_shared::rules::Role::Handler], Some("plant-1")).await;
+    let li = app
+        .user(
+            "li",
+            &[duyan_shared::rules::Role::Supervisor],
+            Some("office"),
+        )
+        .await;
+    let zhang = app
+        .user(
+            "zhang",
+            &[duyan_shared::rules::Role::Handler],
+            Some("plant-1"),
+        )
+        .await;
     let assigned = shanghai(2026, 11, 2, 9, 0);
     let record = DubanItem {
         assigned_at: Some(assigned),

@@ -389,7 +389,6 @@ export const en: Record<keyof typeof zh, string> = {
   "inbox.received": "Messages",
   "inbox.unread": "unread",
   "attention.mark": "New {kind}",
-  "attention.banner": "{kind}: {text}",
   "attention.read": "Got it",
   "kind.urged": "urge",
   "kind.returned": "returned for rework",

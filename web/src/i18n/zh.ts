@@ -387,7 +387,6 @@ export const zh = {
   "inbox.received": "收到的消息",
   "inbox.unread": "未读",
   "attention.mark": "有新{kind}",
-  "attention.banner": "{kind}：{text}",
   "attention.read": "知道了",
   "kind.urged": "催办",
   "kind.returned": "退回重办",

@@ -5,7 +5,7 @@
 import { Button } from "antd-mobile";
 
 import { useClient, useInbox } from "../app/context";
-import { useT, type MessageKey } from "../i18n";
+import { useT } from "../i18n";
 import { ATTENTION_KINDS } from "../sync/inbox";
 
 export function Attention({ id }: { id: string }) {
@@ -20,7 +20,7 @@ export function Attention({ id }: { id: string }) {
     <section className="attention" data-testid="attention-banner">
       {unread.map((entry) => (
         <div key={entry.id} className="attention-item" role="alert" data-kind={entry.kind}>
-          <p>{t("attention.banner", { kind: t(`kind.${entry.kind}` as MessageKey), text: entry.text })}</p>
+          <p>{entry.text}</p>
         </div>
       ))}
       <Button size="mini" color="warning" data-testid="attention-read" onClick={() => void client.inbox.markRead(unread.map((e) => e.id))}>
