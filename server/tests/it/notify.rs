@@ -450,3 +450,32 @@ async fn reminders_are_produced_once_per_item_and_occasion(pool: PgPool) {
     assert!(items.iter().all(|i| i["record_id"] == id.to_string()));
     assert_eq!(items[1]["text"], "今日到期（17:00）");
 }
+
+/// The added cost of a reviewed change: deriving its events from the record before and after.
+/// `cargo test --release -p duyan --test it bench_derive -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn bench_derive() {
+    let mut before = duyan_shared::samples::duban_item();
+    for n in 0..220 {
+        before.progress.push(duyan_shared::samples::progress(
+            &format!("p{n}"),
+            shanghai(2026, 11, 3, 9, 0),
+        ));
+    }
+    for n in 0..20 {
+        before.urges.push(urge(&format!("u{n}"), "u-li", "请反馈"));
+    }
+    let mut after = before.clone();
+    after.urges.push(urge("u-new", "u-li", "请本周内反馈"));
+    let (before, after) = (Record::Duban(before), Record::Duban(after));
+    let rounds = 10_000;
+    let started = std::time::Instant::now();
+    let mut events = 0;
+    for _ in 0..rounds {
+        events += notify::events::derive(Some(&before), &after, "u-li").len();
+    }
+    let each = started.elapsed() / rounds;
+    assert_eq!(events, rounds as usize);
+    println!("derive on a record with 220 progress entries and 20 urges: {each:?} per change");
+}
