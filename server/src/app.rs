@@ -60,6 +60,8 @@ pub struct AppState {
     pub directory: DirectoryHandle,
     /// Photos: their store and upload limits.
     pub blobs: crate::blobs::Blobs,
+    /// Notifications: what the channel routes check targets against.
+    pub notify: crate::notify::Settings,
 }
 
 /// The whole application. Serve it with

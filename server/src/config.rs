@@ -202,6 +202,19 @@ pub struct Config {
     /// Photo uploads one user may run at once (more get 429).
     #[arg(long, env = "DUYAN_UPLOADS_PER_USER", default_value_t = 4, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
     pub uploads_per_user: usize,
+
+    /// Notifications: the web app's public address, for links in messages sent to 企业微信,
+    /// 钉钉, 飞书 and webhooks (default: the listen address).
+    #[arg(long, env = "DUYAN_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Allow notification channels whose targets are in private or loopback ranges.
+    #[arg(long, env = "DUYAN_NOTIFY_ALLOW_PRIVATE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub notify_allow_private: bool,
+
+    /// How often reminders (deadlines, 24-hour responses, feedback) are looked for.
+    #[arg(long, env = "DUYAN_REMINDER_INTERVAL", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub reminder_interval: Duration,
 }
 
 fn parse_token_ttl(value: &str) -> Result<Duration, String> {

@@ -16,6 +16,8 @@
 //! - [`blobs`]: photos, content-addressed, uploaded resumably, behind [`blobs::BlobStore`].
 //! - [`app`]: the router and its state; [`metrics`]: Prometheus counters; [`edge`]: client
 //!   addresses behind proxies, request ids, the access log, the metrics token.
+//! - [`notify`]: events, reminders, the inbox's entries and the outbox to 企业微信 / 钉钉 /
+//!   飞书 / webhooks.
 //! - [`serve`]: wires it all together and shuts down gracefully.
 
 pub mod admin;
@@ -30,6 +32,7 @@ pub mod directory;
 pub mod edge;
 pub mod embedded_pg;
 pub mod metrics;
+pub mod notify;
 pub mod projection;
 pub mod storage;
 pub mod sync;
@@ -153,8 +156,30 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
                 ..blobs::BlobLimits::default()
             },
         ),
+        notify: notify::Settings {
+            allow_private: config.notify_allow_private,
+        },
     };
     blobs::spawn_cleanup(state.blobs.store.clone(), shutdown.clone(), &tracker);
+    let outbox = notify::outbox::Outbox::new(
+        pool.clone(),
+        notify::outbox::OutboxConfig {
+            public_url: config
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", config.listen)),
+            allow_private: config.notify_allow_private,
+            ..Default::default()
+        },
+        state.metrics.clone(),
+    )?;
+    outbox.spawn(shutdown.clone(), &tracker);
+    notify::reminders::spawn(
+        pool.clone(),
+        config.reminder_interval,
+        shutdown.clone(),
+        &tracker,
+    );
 
     if !config.web_dir.join("index.html").is_file() {
         tracing::warn!(dir = %config.web_dir.display(), "no built web app there (npm --prefix web run build); only the API and sync are served");

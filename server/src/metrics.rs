@@ -22,6 +22,8 @@ pub struct Metrics {
     write_buckets: [AtomicU64; WRITE_BUCKETS.len()],
     write_count: AtomicU64,
     write_micros: AtomicU64,
+    /// The outbox of outside notifications (`crate::notify::outbox`).
+    pub notify: crate::notify::outbox::OutboxMetrics,
 }
 
 impl Metrics {
@@ -121,6 +123,7 @@ impl Metrics {
             "Failed storage operations (each attempt).",
             self.storage_errors.load(Relaxed).to_string(),
         );
+        self.notify.render(&mut metric);
         let name = "duyan_storage_write_seconds";
         let _ = writeln!(
             out,

@@ -5,14 +5,18 @@
 //! they share (the caller as the access rule sees them, the clock) is in [`scope`], the Excel
 //! plumbing in [`xlsx`]. Photos are uploaded and read through [`blobs`]. [`directory`]
 //! (`GET /api/directory`) lists units and users for the web app's names and pickers.
+//! [`inbox`] is the user's 消息 (`/api/inbox`), [`channels`] the admins' outbound channels
+//! (`/api/admin/channels`).
 //!
 //! Every answer under `/api`, errors included, is JSON: an unknown path is a JSON 404 (never
 //! the web app's `index.html`), a body axum cannot read is a JSON 400/413/415.
 
 pub mod blobs;
+pub mod channels;
 pub mod dashboard;
 pub mod directory;
 pub mod error;
+pub mod inbox;
 pub mod ledger;
 pub mod list;
 pub mod records;
@@ -49,6 +53,8 @@ pub fn router() -> Router<AppState> {
         .merge(directory::router())
         .merge(weekly::router())
         .merge(ledger::router())
+        .merge(inbox::router())
+        .merge(channels::router())
         // Streams its bodies itself, with its own limits: `DefaultBodyLimit` below applies to
         // buffering extractors (JSON) only, not to the `Body` the blob routes read.
         .merge(blobs::router())

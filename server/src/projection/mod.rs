@@ -24,10 +24,11 @@ use sqlx::{PgConnection, PgPool};
 
 pub use row::Row;
 
+use crate::notify::{self, Event, store::Subject};
 use crate::storage::DocStore;
 use crate::storage::postgres::PgStore;
 use crate::sync::Projector;
-use crate::sync::access::View;
+use crate::sync::access::{Content, View};
 
 /// Writes the projection to PostgreSQL.
 #[derive(Clone)]
@@ -42,11 +43,17 @@ impl PgProjector {
 }
 
 impl Projector for PgProjector {
-    fn project<'a>(&'a self, id: DocumentId, view: &'a View) -> BoxFuture<'a, ()> {
+    fn project<'a>(
+        &'a self,
+        id: DocumentId,
+        view: &'a View,
+        events: Vec<Event>,
+    ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             // The changes are stored already; a stale row is repaired by `duyan reindex`, so
-            // a failure here is logged and sync goes on.
-            if let Err(error) = project(&self.pool, id, view).await {
+            // a failure here is logged and sync goes on (its events are lost with it: they
+            // are made from the change, which reindexing does not replay).
+            if let Err(error) = project_with(&self.pool, id, view, &events).await {
                 tracing::error!(doc = %id, %error, "cannot update the projection; run `duyan reindex`");
             }
         })
@@ -58,12 +65,26 @@ impl Projector for PgProjector {
 /// (`record_photos`) change in the same transaction, so a photo is never briefly unreferenced
 /// by a record that still shows it.
 pub async fn project(pool: &PgPool, id: DocumentId, view: &View) -> Result<(), sqlx::Error> {
+    project_with(pool, id, view, &[]).await
+}
+
+/// [`project`], writing the events of the change that led to `view` in the same transaction
+/// (`crate::notify`), so an event exists exactly when the row it concerns shows its cause.
+pub async fn project_with(
+    pool: &PgPool,
+    id: DocumentId,
+    view: &View,
+    events: &[Event],
+) -> Result<(), sqlx::Error> {
     let id = id.to_string();
     let mut tx = pool.begin().await?;
     match Row::of(view) {
         Some(row) => {
             upsert(&mut tx, &id, &row).await?;
             set_photos(&mut tx, &id, &row.photos).await?;
+            if let (false, Content::Record(record)) = (events.is_empty(), &view.content) {
+                notify::store::insert(&mut tx, &Subject::of(&id, record), events).await?;
+            }
         }
         None => {
             sqlx::query!("delete from records where id = $1", id)
@@ -231,9 +252,7 @@ pub async fn reindex(pool: &PgPool) -> anyhow::Result<Reindexed> {
             Ok(()) => View::of(&doc, stored.owner.map(Arc::from)),
             Err(error) => View {
                 owner: stored.owner.map(Arc::from),
-                content: crate::sync::access::Content::Damaged(format!(
-                    "the stored snapshot cannot be loaded: {error}"
-                )),
+                content: Content::Damaged(format!("the stored snapshot cannot be loaded: {error}")),
             },
         };
         if Row::of(&view).is_some() {

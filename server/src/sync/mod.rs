@@ -27,11 +27,17 @@ use duyan_shared::DocumentId;
 use futures_util::future::BoxFuture;
 
 /// Keeps a queryable copy of records (the projection) in step with the documents. The
-/// document task calls it after every successful write, with the record as it now reads.
+/// document task calls it after every successful write, with the record as it now reads and
+/// the events (`crate::notify::events`) of the changes reviewed since the last call.
 pub trait Projector: Send + Sync + 'static {
     /// Failures are the projector's to log and repair (`duyan reindex`): the changes are
     /// stored either way, and sync must not wait on or fail because of the projection.
-    fn project<'a>(&'a self, id: DocumentId, view: &'a access::View) -> BoxFuture<'a, ()>;
+    fn project<'a>(
+        &'a self,
+        id: DocumentId,
+        view: &'a access::View,
+        events: Vec<crate::notify::Event>,
+    ) -> BoxFuture<'a, ()>;
 }
 
 /// Tunables of the sync layer.

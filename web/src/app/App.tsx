@@ -25,6 +25,7 @@ const ResearchDetail = lazy(() => import("../research/ResearchDetail"));
 const Dashboard = lazy(() => import("../views/Dashboard"));
 const Settings = lazy(() => import("../views/Settings"));
 const Weekly = lazy(() => import("../views/Weekly"));
+const Inbox = lazy(() => import("../views/Inbox"));
 
 export function App() {
   const lang = useLang();
@@ -46,6 +47,7 @@ export function App() {
             <Route path="research" element={<Lazy><ResearchList /></Lazy>} />
             <Route path="research/new" element={<Lazy><ResearchNew /></Lazy>} />
             <Route path="research/:id" element={<Lazy><ResearchDetail /></Lazy>} />
+            <Route path="inbox" element={<Lazy><Inbox /></Lazy>} />
             <Route path="dashboard" element={<Lazy><Dashboard /></Lazy>} />
             <Route path="reports/weekly" element={<Lazy><Weekly /></Lazy>} />
             <Route path="settings" element={<Lazy><Settings /></Lazy>} />

@@ -2,11 +2,12 @@
 // on the server), the screen, and the bottom tab bar.
 
 import type { ReactNode } from "react";
-import { TabBar } from "antd-mobile";
+import { Badge, TabBar } from "antd-mobile";
 import { Outlet, useLocation, useNavigate } from "react-router";
 
 import { StatusBar } from "../components/StatusBar";
-import { DashboardIcon, LedgerIcon, ResearchIcon, SettingsIcon, TodoIcon } from "../components/TabIcons";
+import { DashboardIcon, InboxIcon, LedgerIcon, ResearchIcon, SettingsIcon, TodoIcon } from "../components/TabIcons";
+import { useInbox } from "./context";
 import { PhotoUploads } from "../photos";
 import { useT, type MessageKey } from "../i18n";
 import { retap } from "./retap";
@@ -14,6 +15,7 @@ import { retap } from "./retap";
 const TABS: { key: string; path: string; label: MessageKey; icon: ReactNode; testid: string }[] = [
   { key: "todo", path: "/", label: "tab.todo", icon: <TodoIcon />, testid: "tab-todo" },
   { key: "ledger", path: "/ledger", label: "tab.ledger", icon: <LedgerIcon />, testid: "tab-ledger" },
+  { key: "inbox", path: "/inbox", label: "tab.inbox", icon: <InboxIcon />, testid: "tab-inbox" },
   { key: "research", path: "/research", label: "tab.research", icon: <ResearchIcon />, testid: "tab-research" },
   { key: "dashboard", path: "/dashboard", label: "tab.dashboard", icon: <DashboardIcon />, testid: "tab-dashboard" },
   { key: "settings", path: "/settings", label: "tab.settings", icon: <SettingsIcon />, testid: "tab-settings" },
@@ -32,6 +34,7 @@ export function Shell() {
   const location = useLocation();
   const navigate = useNavigate();
   const active = activeTab(location.pathname);
+  const unread = useInbox().items.filter((e) => !e.read).length;
   return (
     <div className="shell">
       <StatusBar />
@@ -50,7 +53,15 @@ export function Shell() {
                 if (location.pathname === tab.path) retap(tab.key);
                 else navigate(tab.path);
               }}
-              icon={tab.icon}
+              icon={
+                tab.key === "inbox" && unread > 0 ? (
+                  <Badge content={unread > 99 ? "99+" : unread} data-testid="inbox-badge">
+                    {tab.icon}
+                  </Badge>
+                ) : (
+                  tab.icon
+                )
+              }
               title={
                 <a
                   href={tab.path}

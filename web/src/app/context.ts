@@ -6,6 +6,7 @@ import type { DocHandle } from "@automerge/automerge-repo/slim";
 import type { AnyRecord } from "../generated/records";
 import type { SyncClient, NetState } from "../sync/client";
 import type { DirectoryData } from "../sync/directory";
+import type { InboxData } from "../sync/inbox";
 import type { IndexEntry } from "../sync/localIndex";
 import type { Actor } from "../domain/permissions";
 
@@ -34,6 +35,11 @@ export function useNet(): NetState {
 export function useDirectory(): DirectoryData {
   const { directory } = useClient();
   return useSyncExternalStore(directory.data.subscribe, directory.data.get);
+}
+
+export function useInbox(): InboxData {
+  const { inbox } = useClient();
+  return useSyncExternalStore(inbox.data.subscribe, inbox.data.get);
 }
 
 export function useActor(): Actor {

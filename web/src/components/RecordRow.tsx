@@ -1,6 +1,6 @@
 // One row of a list: title, status, light and days left, and whether it is on the server.
 
-import { List } from "antd-mobile";
+import { List, Tag } from "antd-mobile";
 import { useNavigate } from "react-router";
 
 import type { Light } from "../domain/derived";
@@ -17,6 +17,8 @@ export interface RowView {
   /** Unit or people, already named. */
   detail: string;
   synced: boolean | null;
+  /** An unread 催办 / 退回重办 / 批示 about it (我的待办 marks it), already named. */
+  attention?: string;
 }
 
 export function RecordRow({ row }: { row: RowView }) {
@@ -40,6 +42,11 @@ export function RecordRow({ row }: { row: RowView }) {
         </span>
       }
     >
+      {row.attention ? (
+        <Tag color="danger" fill="solid" className="attention-mark" data-testid="attention-mark">
+          {row.attention}
+        </Tag>
+      ) : null}
       <span className="row-title">{row.title || t("common.untitled")}</span>
     </List.Item>
   );

@@ -53,3 +53,11 @@ export const SettingsIcon = () => (
     <circle cx="9" cy="17" r="2" />
   </Icon>
 );
+
+/** 消息: a bell. */
+export const InboxIcon = () => (
+  <Icon>
+    <path d="M6 10a6 6 0 0 1 12 0c0 5 2 6.5 2 6.5H4S6 15 6 10z" />
+    <path d="M10 19.5a2 2 0 0 0 4 0" />
+  </Icon>
+);

@@ -25,6 +25,7 @@ import { DubanActions } from "./DubanActions";
 import { DubanFields } from "./DubanFields";
 import { SiteCheck } from "../photos";
 import { Conflicts, Refusals } from "./Notices";
+import { Attention } from "./Attention";
 import { Timeline } from "./Timeline";
 
 export function DubanDetail() {
@@ -69,6 +70,7 @@ function DubanView({ id, handle, item, entry }: { id: string; handle: import("@a
 
   return (
     <article className="detail" data-id={id}>
+      <Attention id={id} />
       <header className="detail-head">
         <h2 data-testid="record-title">{text(item.title)}</h2>
         <div className="tags">

@@ -12,6 +12,7 @@ import { TokenAdapter } from "./adapter";
 import { keyValueStore, openDatabase } from "./idb";
 import { isSynced, LocalIndex, unsyncedCount, type IndexEntry, type Refusal } from "./localIndex";
 import { Directory } from "./directory";
+import { Inbox } from "./inbox";
 import { cacheMine } from "./serverList";
 import { Store } from "./store";
 
@@ -26,6 +27,11 @@ export interface NetState {
 
 /** The server's list of "my" records is asked for this often while the app is open online. */
 const MINE_POLL_MS = 60_000;
+
+/** How often the inbox is asked for new entries while online, and how long after a record
+ * changed (an urge may have arrived) it is asked again. */
+const INBOX_POLL_MS = 20_000;
+const INBOX_AFTER_CHANGE_MS = 1_500;
 
 /** How long automerge-repo batches document writes to IndexedDB. */
 const SAVE_DELAY_MS = 0;
@@ -46,6 +52,7 @@ export class SyncClient {
   readonly repo: Repo;
   readonly index: LocalIndex;
   readonly directory: Directory;
+  readonly inbox: Inbox;
   readonly net: Store<NetState>;
   readonly user: Account;
   #adapter: TokenAdapter;
@@ -57,10 +64,17 @@ export class SyncClient {
   #mine: Promise<void> | null = null;
   #mineAgain: Promise<void> | null = null;
 
-  private constructor(user: Account, index: LocalIndex, directory: Directory, onSignedOut: (closedByServer: boolean) => void) {
+  private constructor(
+    user: Account,
+    index: LocalIndex,
+    directory: Directory,
+    inbox: Inbox,
+    onSignedOut: (closedByServer: boolean) => void,
+  ) {
     this.user = user;
     this.index = index;
     this.directory = directory;
+    this.inbox = inbox;
     this.net = new Store<NetState>({ browserOnline: navigator.onLine, connected: false, sessionEnded: false });
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     this.#adapter = new TokenAdapter(`${scheme}//${location.host}/sync`, (closedByServer) => {
@@ -84,7 +98,9 @@ export class SyncClient {
     await index.load();
     const directory = new Directory(keyValueStore(db, "meta"));
     await directory.load();
-    const client = new SyncClient(user, index, directory, onSignedOut);
+    const inbox = new Inbox(keyValueStore(db, "meta"));
+    await inbox.load();
+    const client = new SyncClient(user, index, directory, inbox, onSignedOut);
     // Changes made here and not yet on the server must reach it without anyone opening the
     // record again: load those documents so the repo syncs them as soon as it connects.
     for (const entry of index.getSnapshot()) {
@@ -102,6 +118,7 @@ export class SyncClient {
         this.net.set({ ...this.net.get(), connected: true, sessionEnded: false });
         void this.directory.refresh();
         void this.refreshMine();
+        void this.inbox.refresh();
       }
     };
     const onPeerGone = ({ peerId }: { peerId: PeerId }) => {
@@ -124,9 +141,31 @@ export class SyncClient {
     window.addEventListener("offline", offline);
     // Leaving the page: write what is pending while the page can still run.
     const poll = setInterval(() => void this.refreshMine(), MINE_POLL_MS);
+    // The inbox: polled, and asked again shortly after any record changed here.
+    const inboxPoll = setInterval(() => {
+      if (this.online) void this.inbox.refresh();
+    }, INBOX_POLL_MS);
+    let inboxSoon: ReturnType<typeof setTimeout> | null = null;
+    const stopWatching = this.index.subscribe(() => {
+      if (inboxSoon !== null || !this.online) return;
+      inboxSoon = setTimeout(() => {
+        inboxSoon = null;
+        void this.inbox.refresh();
+      }, INBOX_AFTER_CHANGE_MS);
+    });
+    this.#cleanup.push(
+      () => clearInterval(inboxPoll),
+      stopWatching,
+      () => {
+        if (inboxSoon !== null) clearTimeout(inboxSoon);
+      },
+    );
     // Back in the app after a while: new assignments may be waiting.
     const visible = () => {
-      if (document.visibilityState === "visible") void this.refreshMine();
+      if (document.visibilityState === "visible") {
+        void this.refreshMine();
+        void this.inbox.refresh();
+      }
     };
     document.addEventListener("visibilitychange", visible);
     this.#cleanup.push(

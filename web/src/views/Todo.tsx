@@ -5,12 +5,13 @@
 import { useEffect, useMemo, useState } from "react";
 import { DotLoading, ErrorBlock, List, NavBar, PullToRefresh, Toast } from "antd-mobile";
 
-import { useActor, useClient, useDirectory, useIndexEntries, useNet, useNow } from "../app/context";
+import { useActor, useClient, useDirectory, useIndexEntries, useInbox, useNet, useNow } from "../app/context";
 import { useRetap } from "../app/retap";
 import { RecordRow } from "../components/RecordRow";
 import { todoRows } from "../domain/lists";
 import type { RecordSummary } from "../domain/summary";
-import { useT } from "../i18n";
+import { useT, type MessageKey } from "../i18n";
+import { ATTENTION_KINDS } from "../sync/inbox";
 import { localRowView } from "./rows";
 
 export function Todo() {
@@ -51,6 +52,14 @@ export function Todo() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [entries, actor.id, now]);
   const byId = new Map(entries.map((e) => [e.id, e]));
+  // Unread 催办 / 退回重办 / 批示 per item, newest first (the inbox's order).
+  const inbox = useInbox();
+  const attention = new Map<string, string>();
+  for (const e of inbox.items) {
+    if (!e.read && (ATTENTION_KINDS as readonly string[]).includes(e.kind) && !attention.has(e.record_id)) {
+      attention.set(e.record_id, t("attention.mark", { kind: t(`kind.${e.kind}` as MessageKey) }));
+    }
+  }
   return (
     <>
       <NavBar back={null}>{t("todo.title")}</NavBar>
@@ -71,7 +80,10 @@ export function Todo() {
         ) : (
           <List data-testid="todo-list">
             {rows.map((row) => (
-              <RecordRow key={row.summary.id} row={localRowView(row, byId.get(row.summary.id), dir)} />
+              <RecordRow
+                key={row.summary.id}
+                row={{ ...localRowView(row, byId.get(row.summary.id), dir), attention: attention.get(row.summary.id) }}
+              />
             ))}
           </List>
         )}

@@ -303,6 +303,7 @@ impl DocCore {
         let verdict = access::review(people, user, before, &after, &self.doc);
         self.set_view(after);
         if verdict == Verdict::Accept {
+            crate::notify::events::of_review(&mut self.events, before, self.view.as_ref(), user);
             return;
         }
         let actor = match &self.server_actor {
@@ -326,6 +327,7 @@ impl DocCore {
             }
         }
         self.reread(Touched::Everything);
+        crate::notify::events::of_review(&mut self.events, before, self.view.as_ref(), user);
     }
 
     /// Tells the author why part of their change was undone, as an ephemeral message from the

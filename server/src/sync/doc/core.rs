@@ -44,8 +44,9 @@ pub(crate) enum Io {
     Create(Vec<u8>),
     /// Append an increment.
     Append(Vec<u8>),
-    /// Project the record into the records list; hand the view back.
-    Project(View),
+    /// Project the record into the records list with the events of the changes reviewed since
+    /// the last projection (`crate::notify::events`); hand the view back.
+    Project(View, Vec<crate::notify::Event>),
     /// Read everything storage holds of the document.
     Load,
     /// Read one increment another process stored (`None` if compacted away meanwhile).
@@ -169,6 +170,8 @@ pub(crate) struct DocCore {
     /// and bound to the `system` user before anything it wrote is stored.
     pub(super) server_actor: Option<(ActorId, bool)>,
     pub(super) effects: Vec<Effect>,
+    /// Events of the changes reviewed since the last projection, written with it.
+    pub(super) events: Vec<crate::notify::Event>,
     /// Whether changes are projected into the records list (not in sync-only tests).
     pub(super) projects: bool,
     /// The batch in progress; boxed, so an idle document does not hold its room.
@@ -243,6 +246,7 @@ impl DocCore {
             view: None,
             reader: RecordReader::new(),
             server_actor: None,
+            events: Vec::new(),
             effects: Vec::new(),
             projects,
             batch: None,
@@ -458,7 +462,7 @@ impl DocCore {
         if batch.stored_new {
             if self.projects {
                 batch.stage = Stage::Project;
-                return Next::Io(Io::Project(self.take_view()));
+                return Next::Io(Io::Project(self.take_view(), std::mem::take(&mut self.events)));
             }
             self.answer_touched();
             if self.persisted.needs_compaction() {

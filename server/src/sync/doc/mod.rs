@@ -266,9 +266,9 @@ impl DocTask {
                 }
                 Done::Appended(result)
             }
-            Io::Project(view) => {
+            Io::Project(view, events) => {
                 if let Some(projector) = hub.projector() {
-                    projector.project(id, &view).await;
+                    projector.project(id, &view, events).await;
                 }
                 Done::Projected(view)
             }

@@ -135,7 +135,7 @@ fn finish(core: &mut DocCore, mut next: Next) {
                 appended += 1;
                 Done::Appended(Ok(appended))
             }
-            Io::Project(view) => Done::Projected(view),
+            Io::Project(view, _) => Done::Projected(view),
             other => panic!("unexpected I/O {other:?}"),
         });
     }
@@ -231,7 +231,7 @@ fn a_new_document_is_bound_claimed_and_created_before_anyone_hears_of_it() {
 
     // Stored: the author's answer still waits for the projection.
     let io = expect_io(core.resume(Done::Created(Ok(Created::Yes))));
-    let Io::Project(view) = io else {
+    let Io::Project(view, _) = io else {
         panic!("expected the projection, got {io:?}");
     };
     assert!(core.take_effects().is_empty());
@@ -282,7 +282,7 @@ fn others_hear_of_a_change_after_the_write_and_the_author_after_the_projection()
     let effects = core.take_effects();
     assert_eq!(sent(&effects), vec![(2, "sync")], "the other peer first");
     reader.receive(&effects);
-    let Io::Project(view) = io else {
+    let Io::Project(view, _) = io else {
         panic!("expected the projection, got {io:?}");
     };
     assert!(matches!(core.resume(Done::Projected(view)), Next::Done));

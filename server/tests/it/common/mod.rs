@@ -112,6 +112,9 @@ pub async fn app_state(pool: PgPool, auth: AuthConfig) -> AppState {
         auth: Arc::new(Auth::new(SECRET, auth).unwrap()),
         directory,
         blobs: duyan::blobs::Blobs::postgres(pool.clone(), Default::default()),
+        notify: duyan::notify::Settings {
+            allow_private: true,
+        },
     }
 }
 
@@ -160,7 +163,9 @@ impl TestApp {
 
     pub async fn project(&self, id: DocumentId, doc: &mut AutoCommit, owner: &str) {
         let view = View::of(doc.document(), Some(owner.into()));
-        PgProjector::new(self.pool.clone()).project(id, &view).await;
+        PgProjector::new(self.pool.clone())
+            .project(id, &view, Vec::new())
+            .await;
     }
 
     /// Changes a stored record: appends the change as an increment and projects it.
