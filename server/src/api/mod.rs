@@ -5,6 +5,7 @@
 //! they share (the caller as the access rule sees them, the clock) is in [`scope`], the Excel
 //! plumbing in [`xlsx`]. Photos are uploaded and read through [`blobs`]. [`directory`]
 //! (`GET /api/directory`) lists units and users for the web app's names and pickers.
+//! [`documents`] serves a record's Word documents and its dossier (归档 zip).
 //!
 //! Every answer under `/api`, errors included, is JSON: an unknown path is a JSON 404 (never
 //! the web app's `index.html`), a body axum cannot read is a JSON 400/413/415.
@@ -12,6 +13,7 @@
 pub mod blobs;
 pub mod dashboard;
 pub mod directory;
+pub mod documents;
 pub mod error;
 pub mod ledger;
 pub mod list;
@@ -44,6 +46,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(crate::auth::routes::router())
         .merge(records::router())
+        .merge(documents::router())
         .merge(list::router())
         .merge(dashboard::router())
         .merge(directory::router())

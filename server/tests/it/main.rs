@@ -9,6 +9,7 @@ mod bench_projection;
 mod blobs;
 mod common;
 mod directory;
+mod documents;
 mod projection_merge;
 mod records_api;
 mod reports_api;
