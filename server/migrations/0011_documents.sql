@@ -1,4 +1,4 @@
--- Documents (督办单, 催办通知单, 调研报告) and attachments that are not photos.
+-- Documents (督办单, 催办通知单, 调研报告): the office's settings for them.
 
 -- The office's settings for its documents: one row at most (`id` is always true). Without a row
 -- the documents use the default heading (documents::settings::DEFAULT_ISSUER).
@@ -9,7 +9,3 @@ create table document_settings (
     updated_by  text not null,
     updated_at  timestamptz not null default now()
 );
-
--- The name an attachment (a PDF, a Word file, ...) had on the uploader's device, sent with its
--- first part and given back in `Content-Disposition` when it is downloaded. Photos have none.
-alter table blobs add column file_name text check (length(file_name) between 1 and 255);
