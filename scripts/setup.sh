@@ -4,13 +4,17 @@
 # of its own), its language packs (without them the browser's own parts of a page, such as a
 # date field's 年/月/日, stay English whatever language the page asks for) and a small CJK font,
 # without which Chromium draws Chinese as empty boxes and the screenshots prove nothing.
+# LibreOffice (Writer, no GUI) and poppler print the server's Word documents to PDF and PNG in
+# the documents test; the AR PL Ming (宋体-like) and Kai (楷体/仿宋-like) fonts are what its
+# substitution table picks for the documents' 宋体/仿宋/楷体, so the renderings look as printed.
 # Idempotent: when all are there it returns at once.
 #
 # Needs root (or sudo) for apt-get; a machine that already has the packages needs neither.
 set -euo pipefail
 
 # nginx: the reverse-proxy example (deploy/nginx) is tested in front of two servers.
-packages=(chromium chromium-l10n fonts-wqy-microhei nginx)
+packages=(chromium chromium-l10n fonts-wqy-microhei nginx
+  libreoffice-writer-nogui poppler-utils fonts-arphic-uming fonts-arphic-ukai)
 
 installed() { dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed; }
 

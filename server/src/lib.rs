@@ -14,6 +14,7 @@
 //!   dashboard, the weekly report and the Excel ledger.
 //! - [`projection`]: the queryable `records` table kept in step with the documents.
 //! - [`blobs`]: photos, content-addressed, uploaded resumably, behind [`blobs::BlobStore`].
+//! - [`documents`]: 督办单, 催办通知单 and 调研报告 as Word files, and the dossier's parts.
 //! - [`app`]: the router and its state; [`metrics`]: Prometheus counters; [`edge`]: client
 //!   addresses behind proxies, request ids, the access log, the metrics token.
 //! - [`notify`]: events, reminders, the inbox's entries and the outbox to 企业微信 / 钉钉 /
@@ -29,6 +30,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod directory;
+pub mod documents;
 pub mod edge;
 pub mod embedded_pg;
 pub mod metrics;

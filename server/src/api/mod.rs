@@ -7,6 +7,7 @@
 //! (`GET /api/directory`) lists units and users for the web app's names and pickers.
 //! [`inbox`] is the user's 消息 (`/api/inbox`), [`channels`] the admins' outbound channels
 //! (`/api/admin/channels`).
+//! [`documents`] serves a record's Word documents and its dossier (归档 zip).
 //!
 //! Every answer under `/api`, errors included, is JSON: an unknown path is a JSON 404 (never
 //! the web app's `index.html`), a body axum cannot read is a JSON 400/413/415.
@@ -15,6 +16,7 @@ pub mod blobs;
 pub mod channels;
 pub mod dashboard;
 pub mod directory;
+pub mod documents;
 pub mod error;
 pub mod inbox;
 pub mod ledger;
@@ -48,6 +50,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(crate::auth::routes::router())
         .merge(records::router())
+        .merge(documents::router())
         .merge(list::router())
         .merge(dashboard::router())
         .merge(directory::router())

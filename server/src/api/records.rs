@@ -33,7 +33,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Loads a stored document the caller may read; 404 otherwise, as for one that does not exist.
-async fn readable(
+/// The documents and the dossier (`api::documents`) read records through this too.
+pub(crate) async fn readable(
     state: &AppState,
     caller: &CurrentUser,
     id: &str,
@@ -199,44 +200,44 @@ fn json_of(value: &Value<'_>) -> serde_json::Value {
 }
 
 #[derive(Serialize)]
-struct History {
-    document_id: String,
+pub(crate) struct History {
+    pub document_id: String,
     /// Oldest first, in causal order.
-    changes: Vec<HistoryEntry>,
+    pub changes: Vec<HistoryEntry>,
     /// Older changes were left out (see [`MAX_CHANGES`]).
-    truncated: bool,
+    pub truncated: bool,
 }
 
 #[derive(Serialize)]
-struct HistoryEntry {
-    hash: String,
-    actor: String,
-    seq: u64,
+pub(crate) struct HistoryEntry {
+    pub hash: String,
+    pub actor: String,
+    pub seq: u64,
     /// When the author's device says it made the change (milliseconds since the epoch). A
     /// phone offline for a week reports when the edit was made, not when it arrived.
-    at: Option<i64>,
+    pub at: Option<i64>,
     /// Who made it; `None` only for changes stored before attribution existed.
-    user: Option<Person>,
+    pub user: Option<Person>,
     /// The device (sign-in session) it came from.
-    device: Option<Device>,
+    pub device: Option<Device>,
     /// The change was made by the server itself, restoring fields someone may not change.
-    by_server: bool,
-    message: Option<String>,
+    pub by_server: bool,
+    pub message: Option<String>,
     /// Top-level fields of the record the change touched.
-    fields: Vec<String>,
+    pub fields: Vec<String>,
 }
 
 #[derive(Serialize)]
-struct Person {
-    id: String,
-    username: Option<String>,
-    display_name: Option<String>,
+pub(crate) struct Person {
+    pub id: String,
+    pub username: Option<String>,
+    pub display_name: Option<String>,
 }
 
 #[derive(Serialize)]
-struct Device {
-    session_id: String,
-    label: Option<String>,
+pub(crate) struct Device {
+    pub session_id: String,
+    pub label: Option<String>,
 }
 
 /// `GET /api/records/{id}/history`: every change with its user, device, time and fields.
@@ -247,6 +248,15 @@ async fn history(
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     let (id, doc, _) = readable(&state, &caller, &id).await?;
+    Ok(axum::Json(history_of(&state, id, doc).await?))
+}
+
+/// The history of a loaded document (the dossier files it as CSV).
+pub(crate) async fn history_of(
+    state: &AppState,
+    id: DocumentId,
+    doc: Automerge,
+) -> Result<History, ApiError> {
     let directory = state.directory.current();
 
     let (changes, truncated, touched) = tokio::task::spawn_blocking(move || {
@@ -312,11 +322,11 @@ async fn history(
             }
         })
         .collect();
-    Ok(axum::Json(History {
+    Ok(History {
         document_id: id.to_string(),
         changes: entries,
         truncated,
-    }))
+    })
 }
 
 /// A change's own timestamp in milliseconds. automerge JS stamps seconds (as does this

@@ -55,7 +55,7 @@ pub fn entries_of(number: usize, item: &DubanItem) -> Vec<Entry> {
 
 /// `text` as one path segment: no separators, no characters Windows refuses in names, no
 /// control characters, no leading dots, at most `max` characters; `未命名` when nothing is left.
-fn safe(text: &str, max: usize) -> String {
+pub fn safe(text: &str, max: usize) -> String {
     let cleaned: String = text
         .chars()
         .map(|c| {
@@ -87,10 +87,11 @@ pub fn extension(mime: &str) -> &'static str {
     }
 }
 
-/// A file of the zip: a stored photo, or a short text.
+/// A file of the zip: a stored photo, a short text, or bytes made for it (a document).
 pub enum File {
     Photo { entry: Entry, blob: Blob },
     Text { name: String, text: String },
+    Bytes { name: String, bytes: Vec<u8> },
 }
 
 /// Writes the zip of `files` on the blocking pool; the returned stream is its bytes. A failure
@@ -143,6 +144,10 @@ fn write(
             File::Text { name, text } => {
                 zip.start_file(name, options).map_err(io::Error::other)?;
                 zip.write_all(text.as_bytes())?;
+            }
+            File::Bytes { name, bytes } => {
+                zip.start_file(name, options).map_err(io::Error::other)?;
+                zip.write_all(&bytes)?;
             }
         }
     }

@@ -10,6 +10,7 @@ mod blobs;
 mod common;
 mod directory;
 mod notify;
+mod documents;
 mod projection_merge;
 mod records_api;
 mod reports_api;

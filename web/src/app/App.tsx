@@ -26,6 +26,7 @@ const Dashboard = lazy(() => import("../views/Dashboard"));
 const Settings = lazy(() => import("../views/Settings"));
 const Weekly = lazy(() => import("../views/Weekly"));
 const Inbox = lazy(() => import("../views/Inbox"));
+const PrintView = lazy(() => import("../documents/PrintView"));
 
 export function App() {
   const lang = useLang();
@@ -39,6 +40,10 @@ export function App() {
       <Routes>
         <Route path="/login" element={<Login />} />
         <Route element={<SignedIn />}>
+          {/* Papers to print: the page alone, without the app's bars. */}
+          <Route path="items/:id/print" element={<Lazy><PrintView /></Lazy>} />
+          <Route path="items/:id/urges/:urge/print" element={<Lazy><PrintView /></Lazy>} />
+          <Route path="research/:id/print" element={<Lazy><PrintView /></Lazy>} />
           <Route element={<Shell />}>
             <Route index element={<Todo />} />
             <Route path="ledger" element={<Ledger />} />

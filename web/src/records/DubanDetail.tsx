@@ -27,6 +27,7 @@ import { SiteCheck } from "../photos";
 import { Conflicts, Refusals } from "./Notices";
 import { Attention } from "./Attention";
 import { Timeline } from "./Timeline";
+import { PaperLink } from "../documents/PaperLink";
 
 export function DubanDetail() {
   const { id = "" } = useParams();
@@ -109,10 +110,11 @@ function DubanView({ id, handle, item, entry }: { id: string; handle: import("@a
         )}
       </section>
       <DubanActions handle={handle} item={item} actions={actions} me={actor.id} />
+      <PaperLink to={`/items/${encodeURIComponent(id)}/print`} />
       <SiteCheck handle={handle} status={status} roles={roles} me={actor.id} />
       <section className="section">
         <h3>{t("detail.timeline")}</h3>
-        <Timeline item={item} late={late} />
+        <Timeline item={item} late={late} recordId={id} />
       </section>
     </article>
   );

@@ -1,5 +1,7 @@
 // 痕迹管理: every entry of a 督办事项 with who and when, oldest first.
 
+import { Link } from "react-router";
+
 import type { DubanItem, PhotoRef } from "../generated/records";
 import { BeforeAfter, PhotoStrip } from "../photos";
 import { factsOf, progressAfterClosing } from "../domain/derived";
@@ -19,6 +21,8 @@ interface Event {
   photos?: PhotoRef[];
   /** 整改前 / 整改后 of a site check. */
   pairs?: { before: PhotoRef[]; after: PhotoRef[] };
+  /** An urge's id: its 催办通知单 can be printed. */
+  urge?: string;
 }
 
 function events(item: DubanItem, t: Translate, dir: DirectoryData, late: ReadonlySet<string>): Event[] {
@@ -40,7 +44,7 @@ function events(item: DubanItem, t: Translate, dir: DirectoryData, late: Readonl
     });
   }
   for (const u of item.urges ?? []) {
-    list.push({ key: `u-${text(u.id)}`, at: u.at, by: text(u.by), what: enumLabel(t, "urge", text(u.level)), body: text(u.message) });
+    list.push({ key: `u-${text(u.id)}`, at: u.at, by: text(u.by), what: enumLabel(t, "urge", text(u.level)), body: text(u.message), urge: text(u.id) });
   }
   for (const x of item.extension_requests ?? []) {
     list.push({
@@ -87,7 +91,7 @@ function events(item: DubanItem, t: Translate, dir: DirectoryData, late: Readonl
  * The timeline of `item`; `late` names the progress entries to mark 办结后补报 (by default the
  * phone's own computation).
  */
-export function Timeline({ item, late }: { item: DubanItem; late?: ReadonlySet<string> }) {
+export function Timeline({ item, late, recordId }: { item: DubanItem; late?: ReadonlySet<string>; recordId?: string }) {
   const t = useT();
   const dir = useDirectory();
   const marks = late ?? new Set(progressAfterClosing(factsOf(item)));
@@ -106,6 +110,11 @@ export function Timeline({ item, late }: { item: DubanItem; late?: ReadonlySet<s
           {e.body ? <p className="tl-body">{e.body}</p> : null}
           {e.photos ? <PhotoStrip photos={e.photos} /> : null}
           {e.pairs ? <BeforeAfter before={e.pairs.before} after={e.pairs.after} /> : null}
+          {e.urge && recordId ? (
+            <Link className="tl-paper" data-testid="urge-paper" to={`/items/${encodeURIComponent(recordId)}/urges/${encodeURIComponent(e.urge)}/print`}>
+              {t("paper.notice")} ›
+            </Link>
+          ) : null}
         </li>
       ))}
     </ol>

@@ -20,6 +20,7 @@ import { PhotoPicker, PhotoStrip } from "../photos";
 import { enumLabel, useT, type MessageKey } from "../i18n";
 import { personName, unitName } from "../sync/directory";
 import { Conflicts, Refusals } from "../records/Notices";
+import { PaperLink } from "../documents/PaperLink";
 
 const SECTIONS: { key: keyof Report; label: MessageKey }[] = [
   { key: "basic_situation", label: "report.basic_situation" },
@@ -120,6 +121,7 @@ function ResearchView({ id, handle, research, entry }: { id: string; handle: Doc
           </Space>
         </div>
       ) : null}
+      <PaperLink to={`/research/${encodeURIComponent(id)}/print`} />
 
       <section className="section">
         <h3>{t("research.visits")}</h3>

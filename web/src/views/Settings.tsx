@@ -1,7 +1,7 @@
 // Settings: language, the storage this app uses on the phone, and signing out.
 
 import { useEffect, useState } from "react";
-import { Button, Dialog, List, NavBar } from "antd-mobile";
+import { Button, Dialog, List, NavBar, Toast } from "antd-mobile";
 import { useNavigate } from "react-router";
 
 import { useClient, useIndexEntries } from "../app/context";
@@ -9,6 +9,8 @@ import { logout } from "../auth/api";
 import { sessions } from "../auth/session";
 import { setLanguage, useLang, useT, enumLabel } from "../i18n";
 import { unsyncedCount } from "../sync/localIndex";
+import { ApiFailure } from "../auth/api";
+import { MAX_ISSUER_CHARS, saveIssuer, useIssuer } from "../documents/heading";
 
 function size(bytes: number): string {
   const mb = bytes / (1024 * 1024);
@@ -66,11 +68,46 @@ export default function Settings() {
         </List.Item>
         <List.Item extra={entries.filter((e) => e.summary).length}>{t("settings.records")}</List.Item>
       </List>
+      {client.user.roles.includes("admin") ? <IssuerSetting /> : null}
       <div className="section">
         <Button block color="danger" fill="outline" data-testid="sign-out" onClick={() => void signOut()}>
           {t("settings.sign_out")}
         </Button>
       </div>
     </>
+  );
+}
+
+/** Admins: the heading (红头) printed on every document. */
+function IssuerSetting() {
+  const t = useT();
+  const issuer = useIssuer();
+  const [draft, setDraft] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+  const value = draft ?? issuer;
+  const save = () => {
+    setSaving(true);
+    saveIssuer(value)
+      .then(
+        () => {
+          setDraft(null);
+          Toast.show({ content: t("settings.issuer_saved") });
+        },
+        (error: unknown) => Toast.show({ content: error instanceof ApiFailure ? error.message : t("paper.failed") }),
+      )
+      .finally(() => setSaving(false));
+  };
+  return (
+    <List header={t("settings.documents")}>
+      <List.Item>
+        <label className="field-label">
+          {t("settings.issuer")}
+          <input className="field" data-testid="issuer-input" value={value} maxLength={MAX_ISSUER_CHARS} onChange={(e) => setDraft(e.target.value)} />
+        </label>
+        <Button size="small" color="primary" data-testid="issuer-save" loading={saving} disabled={!value.trim() || value === issuer} onClick={save}>
+          {t("common.save")}
+        </Button>
+      </List.Item>
+    </List>
   );
 }
