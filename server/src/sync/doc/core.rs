@@ -462,7 +462,10 @@ impl DocCore {
         if batch.stored_new {
             if self.projects {
                 batch.stage = Stage::Project;
-                return Next::Io(Io::Project(self.take_view(), std::mem::take(&mut self.events)));
+                return Next::Io(Io::Project(
+                    self.take_view(),
+                    std::mem::take(&mut self.events),
+                ));
             }
             self.answer_touched();
             if self.persisted.needs_compaction() {

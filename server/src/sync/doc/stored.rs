@@ -230,7 +230,10 @@ impl DocCore {
         self.evict_unauthorized(&*people);
         if self.projects {
             self.set_stage(Stage::Reproject);
-            return Next::Io(Io::Project(self.take_view(), std::mem::take(&mut self.events)));
+            return Next::Io(Io::Project(
+                self.take_view(),
+                std::mem::take(&mut self.events),
+            ));
         }
         self.answer_all();
         self.batch = None;
