@@ -25,7 +25,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (the default).
-    Serve(Config),
+    Serve(Box<Config>),
     /// Add, list, disable, enable users and set their passwords.
     User(UserArgs),
     /// Add and list units (departments).

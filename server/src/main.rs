@@ -40,7 +40,7 @@ async fn main() -> ExitCode {
         logs.init();
     }
     let result = match cli.command {
-        Some(Command::Serve(config)) => duyan::serve(config).await,
+        Some(Command::Serve(config)) => duyan::serve(*config).await,
         None => duyan::serve(cli.serve).await,
         Some(Command::User(args)) => duyan::admin::user(&args.database, args.command).await,
         Some(Command::Unit(args)) => duyan::admin::unit(&args.database, args.command).await,
