@@ -15,11 +15,9 @@ bench_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo_dir="$(dirname "$bench_dir")"
 cd "$bench_dir"
 
-# `npm install`, not `npm ci`: the registry lacks cbor-extract's optional per-platform
-# packages at the locked version, so `npm ci` calls the lock out of sync and stops, while
-# `npm install` installs exactly the locked versions and leaves the lock as it is.
-if [[ ! -d node_modules/@automerge/automerge-repo ]]; then
-  npm install --no-audit --no-fund
+# `npm ci`: exactly the lock, which it never rewrites (skipped while node_modules is newer).
+if [[ ! node_modules/.package-lock.json -nt package-lock.json ]]; then
+  npm ci --no-audit --no-fund
 fi
 
 wants_duyan=1

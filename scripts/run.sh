@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 
 if [ ! -f web/dist/index.html ] || [ -n "$(find web -path web/dist -prune -o -path web/node_modules -prune -o -newer web/dist/index.html -type f -print -quit)" ]; then
   echo "building the web app..." >&2
-  # `npm install` follows package-lock.json (`npm ci` trips over optional native packages).
-  [ -d web/node_modules ] || npm --prefix web install --no-audit --no-fund --loglevel=error
+  # `npm ci` installs exactly the lock and never rewrites it, so a fresh clone stays clean;
+  # skipped while node_modules is newer than the lock.
+  [ -d web/node_modules ] && [ web/node_modules/.package-lock.json -nt web/package-lock.json ] \
+    || npm --prefix web ci --no-audit --no-fund --loglevel=error
   npm --prefix web run build --silent
 fi
 export SQLX_OFFLINE=true

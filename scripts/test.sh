@@ -30,12 +30,12 @@ export DUYAN_TEST_PG=${pg_url%/*}
 step "machine packages (scripts/setup.sh)"
 scripts/setup.sh
 
-# Installs the locked dependencies of the Node package in $1, unless node_modules is already
-# newer than the lock. `npm install` rather than `npm ci`: npm 11 leaves cbor-x's optional
-# native packages out of the lock file and `npm ci` then refuses it; install still follows the
-# lock for the rest.
+# Installs exactly the locked dependencies of the Node package in $1 (`npm ci`, which never
+# writes the lock), unless node_modules is already newer than the lock. The locks list every
+# platform's optional native packages; package.json pins cbor-extract to 2.2.2 (`overrides`)
+# because the registry here lacks its 2.2.3 platform packages (README, "Run it").
 npm_deps() {
-  (cd "$1" && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm install --no-audit --no-fund --loglevel=error; })
+  (cd "$1" && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; })
 }
 
 step "installing JavaScript dependencies (web, tests/js)"
