@@ -42,8 +42,9 @@ pub async fn reindex(database: &DatabaseArgs) -> anyhow::Result<()> {
 
 type CommandFuture<'a> = std::pin::Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>>;
 
-/// Opens the database as `serve` does, runs `f`, and closes it again (stopping the embedded
-/// cluster if it was started for this command), also when `f` failed.
+/// Opens the database as `serve` does (the embedded one: a running server's cluster, else one
+/// started for this command), runs `f`, and closes it again (stopping the embedded cluster if
+/// it was started for this command), also when `f` failed.
 async fn with_database<F>(database: &DatabaseArgs, f: F) -> anyhow::Result<()>
 where
     F: for<'a> FnOnce(&'a PgPool) -> CommandFuture<'a>,
@@ -53,6 +54,7 @@ where
         &database.data_dir,
         2,
         std::time::Duration::from_secs(30),
+        true,
     )
     .await?;
     let result = f(&db.pool).await;

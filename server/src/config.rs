@@ -35,8 +35,8 @@ pub enum Command {
 }
 
 /// Where the user and unit commands find the database: the same as `serve`. With no
-/// `DATABASE_URL` they start the embedded database under the data directory and stop it
-/// afterwards, which works only while no server is running on that data directory.
+/// `DATABASE_URL` they use the embedded database under the data directory: the cluster of the
+/// server running there, else one they start and stop again afterwards.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
     /// PostgreSQL to use. Unset: the embedded cluster under the data directory.

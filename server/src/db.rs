@@ -37,18 +37,21 @@ pub async fn open(config: &Config) -> anyhow::Result<Database> {
         // fetched ten thousand records, a dozen idle connections' buffers and statement caches
         // were most of what the server still held (BENCHMARKS.md, (d)).
         config.doc_idle_timeout,
+        false,
     )
     .await
 }
 
 /// Connects to `database_url`, or starts the embedded cluster under `data_dir` when it is
 /// `None`, and applies the migrations. Connections unused for `idle_timeout` are closed, down
-/// to one.
+/// to one. `command`: an administration command, which uses the cluster of a server running
+/// on `data_dir` rather than refuse it.
 pub async fn connect(
     database_url: Option<&str>,
     data_dir: &Path,
     max_connections: u32,
     idle_timeout: Duration,
+    command: bool,
 ) -> anyhow::Result<Database> {
     let (options, embedded) = match database_url {
         Some(url) => (
@@ -57,7 +60,11 @@ pub async fn connect(
             None,
         ),
         None => {
-            let pg = EmbeddedPostgres::start(data_dir).await?;
+            let pg = if command {
+                EmbeddedPostgres::start_or_attach(data_dir).await?
+            } else {
+                EmbeddedPostgres::start(data_dir).await?
+            };
             (pg.connect_options(), Some(pg))
         }
     };

@@ -5,16 +5,26 @@
 //! runs in its own process group so a Ctrl-C in the terminal reaches only `duyan`, which then
 //! finishes its writes before stopping the cluster. If `duyan` dies without stopping it (kill
 //! -9), the next start finds the cluster running and reuses it.
+//!
+//! One server owns a data directory (`duyan.lock`). The administration commands (`duyan user`,
+//! `unit`, `reindex`) share it: while a server holds the lock they connect to its cluster
+//! through the same socket and leave it running; when none does, they start the cluster for
+//! themselves and stop it afterwards.
 
 use std::fs::{self, File};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 use tokio::process::Command;
+
+mod binaries;
+
+use binaries::{bin_dir_for, cluster_version};
 
 const USER: &str = "duyan";
 const DATABASE: &str = "duyan";
@@ -31,18 +41,39 @@ pub struct EmbeddedPostgres {
     socket_dir: PathBuf,
     /// PostgreSQL refuses to run as root; when we are root it runs as this (uid, gid).
     run_as: Option<(u32, u32)>,
-    /// Held while we run, so two servers never share one cluster directory.
-    _lock: File,
+    /// Held while we own the cluster, so two servers never share one cluster directory.
+    /// `None` when a command uses a running server's cluster, which is not ours to stop.
+    lock: Option<File>,
 }
 
+/// How long a command waits for a running server's cluster to answer (the server may be
+/// creating or starting it): as long as `pg_ctl start` is given.
+const ATTACH_TIMEOUT: Duration = Duration::from_secs(120);
+
 impl EmbeddedPostgres {
+    /// For `serve`: starts (or reuses) the cluster and owns it; refuses a data dir that another
+    /// server holds.
     pub async fn start(data_dir: &Path) -> anyhow::Result<Self> {
+        Self::open(data_dir, false).await
+    }
+
+    /// For a command: the running server's cluster when a server holds the data dir, else the
+    /// cluster started for this command ([`Self::stop`] stops only the latter).
+    pub async fn start_or_attach(data_dir: &Path) -> anyhow::Result<Self> {
+        Self::open(data_dir, true).await
+    }
+
+    async fn open(data_dir: &Path, attach: bool) -> anyhow::Result<Self> {
         fs::create_dir_all(data_dir)
             .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
         let data_dir = data_dir.canonicalize()?;
         let lock = File::create(data_dir.join("duyan.lock"))?;
-        if lock.try_lock().is_err() {
-            bail!("another duyan server is using {}", data_dir.display());
+        let owned = lock.try_lock().is_ok();
+        if !owned && !attach {
+            bail!(
+                "another duyan server (or a duyan command) is using {}",
+                data_dir.display()
+            );
         }
         let run_as = if nix::unistd::geteuid().is_root() {
             let user = nix::unistd::User::from_name("postgres")?.context(
@@ -86,8 +117,12 @@ impl EmbeddedPostgres {
             pgdata,
             socket_dir,
             run_as,
-            _lock: lock,
+            lock: owned.then_some(lock),
         };
+        if !owned {
+            pg.wait_for_owner().await?;
+            return Ok(pg);
+        }
         pg.private_dir(&pg.socket_dir)?;
         if !pg.pgdata.join("PG_VERSION").exists() {
             pg.private_dir(&pg.pgdata)?;
@@ -149,6 +184,10 @@ impl EmbeddedPostgres {
     /// Stops the cluster, waiting for it to finish (a fast shutdown: open transactions roll
     /// back, committed ones are on disk).
     pub async fn stop(self) -> anyhow::Result<()> {
+        if self.lock.is_none() {
+            // A running server's cluster: it goes on serving.
+            return Ok(());
+        }
         // It may have stopped under us (an operator, a crash); then there is nothing to do.
         if !self.pg_ctl_status().await? {
             tracing::warn!("the embedded database was not running at shutdown");
@@ -166,6 +205,30 @@ impl EmbeddedPostgres {
             ],
         )
         .await
+    }
+
+    /// Waits until the cluster of the server holding the data dir runs and its database
+    /// answers (the server may be creating or starting it right now).
+    async fn wait_for_owner(&self) -> anyhow::Result<()> {
+        let deadline = Instant::now() + ATTACH_TIMEOUT;
+        loop {
+            let answered = if self.pg_ctl_status().await? {
+                match self.connect_options().connect().await {
+                    Ok(conn) => return Ok(conn.close().await?),
+                    Err(error) => Some(error),
+                }
+            } else {
+                None
+            };
+            if Instant::now() > deadline {
+                let why = answered.map(|e| format!(": {e}")).unwrap_or_default();
+                bail!(
+                    "a duyan server holds {} but its database does not answer{why}",
+                    self.pgdata.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     async fn ensure_database(&self) -> anyhow::Result<()> {
@@ -259,143 +322,4 @@ async fn reachable(dir: &Path, uid: u32, gid: u32) -> bool {
         .status()
         .await
         .is_ok_and(|status| status.success())
-}
-
-/// The major version of PostgreSQL that created the cluster in `pgdata`, if there is one.
-pub fn cluster_version(pgdata: &Path) -> anyhow::Result<Option<u32>> {
-    let file = pgdata.join("PG_VERSION");
-    match fs::read_to_string(&file) {
-        Ok(text) => {
-            let version = text.trim().parse().with_context(|| {
-                format!("{} does not name a PostgreSQL version", file.display())
-            })?;
-            Ok(Some(version))
-        }
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(error).with_context(|| format!("cannot read {}", file.display())),
-    }
-}
-
-/// The installed PostgreSQL server binaries, `(major version, bin dir)`: the one on `PATH`
-/// first (resolved, so `/usr/local/bin/pg_ctl -> /usr/lib/postgresql/15/bin/pg_ctl` gives that
-/// installation's directory), then every `/usr/lib/postgresql/*/bin` (Debian keeps them off
-/// `PATH`), newest first.
-pub fn installed_servers() -> Vec<(u32, PathBuf)> {
-    let has_tools = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
-    let mut found = Vec::new();
-    let from_path = std::env::var_os("PATH")
-        .and_then(|path| std::env::split_paths(&path).find(|dir| has_tools(dir)))
-        .and_then(|dir| dir.join("pg_ctl").canonicalize().ok())
-        .and_then(|pg_ctl| pg_ctl.parent().map(Path::to_path_buf));
-    if let Some(dir) = from_path
-        && let Some(version) = tool_version(&dir.join("pg_ctl"))
-    {
-        found.push((version, dir));
-    }
-    let mut listed: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-        .filter_map(|entry| {
-            let version = entry.file_name().to_str()?.parse().ok()?;
-            let bin = entry.path().join("bin");
-            has_tools(&bin).then_some((version, bin))
-        })
-        .collect();
-    listed.sort_by(|a, b| b.cmp(a));
-    found.extend(listed);
-    found
-}
-
-/// The major version a PostgreSQL tool reports (`pg_ctl (PostgreSQL) 15.8 ...` gives 15).
-fn tool_version(tool: &Path) -> Option<u32> {
-    let output = std::process::Command::new(tool)
-        .arg("--version")
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    let number = text.split_whitespace().nth(2)?;
-    number.split('.').next()?.parse().ok()
-}
-
-/// The binaries to run the cluster in `pgdata` with (created by `wanted`, or new).
-fn bin_dir_for(wanted: Option<u32>, pgdata: &Path) -> anyhow::Result<PathBuf> {
-    choose_bin_dir(wanted, &installed_servers()).map_err(|problem| {
-        anyhow::anyhow!(match problem {
-            NoServer::None =>
-                "PostgreSQL is not installed: install its server package (Debian/Ubuntu: apt-get install postgresql) or set DATABASE_URL".to_owned(),
-            NoServer::Version { wanted, installed } => format!(
-                "the embedded database in {} was created by PostgreSQL {wanted}, which is not installed (installed: {}); install PostgreSQL {wanted} again (Debian/Ubuntu: apt-get install postgresql-{wanted}) to run it, or move the data to the new version (duyan backup with PostgreSQL {wanted}, then duyan restore into a new data directory)",
-                pgdata.display(),
-                installed
-                    .iter()
-                    .map(|v| format!("PostgreSQL {v}"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
-        })
-    })
-}
-
-/// Why no binaries fit.
-#[derive(Debug, PartialEq, Eq)]
-pub enum NoServer {
-    None,
-    Version { wanted: u32, installed: Vec<u32> },
-}
-
-/// The bin dir of version `wanted` among `installed` (in preference order), or the first of
-/// them for a new cluster.
-pub fn choose_bin_dir(
-    wanted: Option<u32>,
-    installed: &[(u32, PathBuf)],
-) -> Result<PathBuf, NoServer> {
-    match wanted {
-        None => installed
-            .first()
-            .map(|(_, dir)| dir.clone())
-            .ok_or(NoServer::None),
-        Some(wanted) => installed
-            .iter()
-            .find(|(version, _)| *version == wanted)
-            .map(|(_, dir)| dir.clone())
-            .ok_or_else(|| {
-                let mut versions: Vec<u32> = installed.iter().map(|(v, _)| *v).collect();
-                versions.dedup();
-                NoServer::Version {
-                    wanted,
-                    installed: versions,
-                }
-            }),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cluster_runs_only_with_the_version_that_made_it() {
-        let installed = vec![
-            (17, PathBuf::from("/usr/lib/postgresql/17/bin")),
-            (15, PathBuf::from("/usr/lib/postgresql/15/bin")),
-        ];
-        assert_eq!(
-            choose_bin_dir(None, &installed),
-            Ok(PathBuf::from("/usr/lib/postgresql/17/bin")),
-            "a new cluster takes the first (PATH's, else the newest)"
-        );
-        assert_eq!(
-            choose_bin_dir(Some(15), &installed),
-            Ok(PathBuf::from("/usr/lib/postgresql/15/bin"))
-        );
-        assert_eq!(
-            choose_bin_dir(Some(13), &installed),
-            Err(NoServer::Version {
-                wanted: 13,
-                installed: vec![17, 15]
-            })
-        );
-        assert_eq!(choose_bin_dir(None, &[]), Err(NoServer::None));
-    }
 }
