@@ -102,19 +102,8 @@ pub async fn credentials(
     .await
 }
 
-/// A user as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Account {
-    pub id: String,
-    pub username: String,
-    pub display_name: String,
-    pub roles: Vec<Role>,
-    /// Unit id.
-    pub unit: Option<String>,
-    pub must_change_password: bool,
-    #[serde(skip)]
-    pub disabled: bool,
-}
+/// A user as the API shows it: the wire type of the domain crate.
+pub use duyan_shared::api::Account;
 
 /// The account of user `id`.
 pub async fn account(pool: &PgPool, id: &str) -> Result<Option<Account>, sqlx::Error> {

@@ -6,6 +6,8 @@
 //!   to and from Automerge documents with autosurgeon; schema versions and their upgrade.
 //! - [`rules`]: roles, the status machines and the field permissions, all as data tables, and
 //!   [`rules::check_change`], which the server runs on every change a session makes.
+//! - [`api`]: the REST API's wire types (what `/api/*` answers), shared by the server and, as
+//!   generated TypeScript, the web app.
 //! - [`derived`]: values computed from a record and a clock, never stored: overdue, the traffic
 //!   light, days left, the 24-hour first response, feedback age.
 //! - [`time`]: [`Timestamp`] (integer milliseconds in documents) and the Asia/Shanghai calendar.
@@ -19,6 +21,7 @@
 #[macro_use]
 mod string_enum;
 
+pub mod api;
 pub mod derived;
 pub mod document_id;
 pub mod records;

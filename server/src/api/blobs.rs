@@ -36,7 +36,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::{Bytes, BytesMut};
 use futures_util::{StreamExt, TryStreamExt};
-use serde::Serialize;
+use duyan_shared::api::UploadProgress;
 use sha2::{Digest, Sha256};
 
 use super::ApiError;
@@ -65,18 +65,6 @@ pub fn router() -> Router<AppState> {
         )
         .route("/blobs/{sha256}/thumb", get(read::thumbnail))
         .route("/ledger.zip", get(export::ledger_photos))
-}
-
-/// The body of upload answers.
-#[derive(Serialize)]
-struct Progress<'a> {
-    sha256: &'a str,
-    complete: bool,
-    /// Bytes stored: the whole size once complete.
-    offset: u64,
-    /// The media type read from the file, once complete.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    mime: Option<&'a str>,
 }
 
 pub(super) fn not_found() -> ApiError {
@@ -227,11 +215,11 @@ fn offset_mismatch(received: u64) -> Response {
 fn answer(status: StatusCode, sha256: &str, offset: u64, blob: Option<&Blob>) -> Response {
     let mut response = (
         status,
-        axum::Json(Progress {
-            sha256,
+        axum::Json(UploadProgress {
+            sha256: sha256.to_owned(),
             complete: blob.is_some(),
             offset,
-            mime: blob.map(|b| b.mime.as_str()),
+            mime: blob.map(|b| b.mime.clone()),
         }),
     )
         .into_response();

@@ -23,7 +23,8 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::routing::get;
 use duyan_shared::records::DubanStatus;
-use serde::{Deserialize, Serialize};
+use duyan_shared::api::{Dashboard, DashboardCounts, DashboardUnit, LateFeedback};
+use serde::Deserialize;
 
 use super::ApiError;
 use super::scope::{Reader, bad, due_soon_before, now, parse_at};
@@ -44,103 +45,44 @@ struct Params {
     at: Option<String>,
 }
 
-/// Light counts of open items.
-#[derive(Debug, Default, Serialize, PartialEq, Eq)]
-struct Lights {
-    green: i64,
-    yellow: i64,
-    red: i64,
-}
-
-/// Closed items with a deadline, and how many of them were closed by it.
-#[derive(Debug, Default, Serialize)]
-struct OnTime {
-    closed_with_deadline: i64,
-    on_time: i64,
-    /// `on_time / closed_with_deadline`; none when nothing closed had a deadline.
-    rate: Option<f64>,
-}
-
-#[derive(Debug, Serialize)]
-struct Counts {
-    /// Every item counted.
-    items: i64,
-    /// Items per status; every status is present.
-    by_status: BTreeMap<&'static str, i64>,
-    by_light: Lights,
-    on_time: OnTime,
-    /// Open items whose periodic report is late.
-    feedback_late: i64,
-}
-
-impl Default for Counts {
-    fn default() -> Self {
-        Self {
-            items: 0,
-            by_status: DubanStatus::ALL.iter().map(|s| (s.as_str(), 0)).collect(),
-            by_light: Lights::default(),
-            on_time: OnTime::default(),
-            feedback_late: 0,
-        }
+/// Counts of nothing yet: every status present, at zero.
+fn empty_counts() -> DashboardCounts {
+    DashboardCounts {
+        by_status: DubanStatus::ALL
+            .iter()
+            .map(|s| (s.as_str().to_owned(), 0))
+            .collect(),
+        ..DashboardCounts::default()
     }
 }
 
-impl Counts {
-    fn add(&mut self, group: &Group) {
-        self.items += group.count;
-        if let Some(n) = group
-            .status
-            .parse::<DubanStatus>()
-            .ok()
-            .and_then(|s| self.by_status.get_mut(s.as_str()))
-        {
-            *n += group.count;
-        }
-        match group.light.as_deref() {
-            Some("green") => self.by_light.green += group.count,
-            Some("yellow") => self.by_light.yellow += group.count,
-            Some("red") => self.by_light.red += group.count,
-            _ => {}
-        }
-        self.on_time.closed_with_deadline += group.closed_with_deadline;
-        self.on_time.on_time += group.closed_on_time;
-        self.feedback_late += group.feedback_late;
+fn add(counts: &mut DashboardCounts, group: &Group) {
+    counts.items += group.count;
+    if let Some(n) = group
+        .status
+        .parse::<DubanStatus>()
+        .ok()
+        .and_then(|s| counts.by_status.get_mut(s.as_str()))
+    {
+        *n += group.count;
     }
-
-    fn finish(&mut self) {
-        let closed = self.on_time.closed_with_deadline;
-        // Counts are far below 2^52, so the conversion is exact.
-        #[allow(clippy::cast_precision_loss)]
-        let rate = (closed > 0).then(|| self.on_time.on_time as f64 / closed as f64);
-        self.on_time.rate = rate;
+    match group.light.as_deref() {
+        Some("green") => counts.by_light.green += group.count,
+        Some("yellow") => counts.by_light.yellow += group.count,
+        Some("red") => counts.by_light.red += group.count,
+        _ => {}
     }
+    counts.on_time.closed_with_deadline += group.closed_with_deadline;
+    counts.on_time.on_time += group.closed_on_time;
+    counts.feedback_late += group.feedback_late;
 }
 
-#[derive(Debug, Serialize)]
-struct UnitCounts {
-    /// The lead unit's id; none for items without one.
-    unit: Option<String>,
-    /// Its name in the directory; none when the directory does not know it.
-    name: Option<String>,
-    #[serde(flatten)]
-    counts: Counts,
-}
-
-#[derive(Debug, Serialize)]
-struct Late {
-    count: i64,
-    /// The late items' ids, at most [`MAX_LATE_IDS`].
-    ids: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct Dashboard {
-    /// The instant lights and lateness were computed for (ms).
-    at: i64,
-    /// Per lead unit, ordered by unit id (items without a lead unit last).
-    units: Vec<UnitCounts>,
-    totals: Counts,
-    feedback_late: Late,
+fn finish(counts: &mut DashboardCounts) {
+    let closed = counts.on_time.closed_with_deadline;
+    // Counts are far below 2^52, so the conversion is exact.
+    #[allow(clippy::cast_precision_loss)]
+    let rate = (closed > 0).then(|| counts.on_time.on_time as f64 / closed as f64);
+    counts.on_time.rate = rate;
 }
 
 /// One group of the query: items of one lead unit, status and light.
@@ -191,8 +133,8 @@ async fn dashboard(
     .fetch_all(&state.pool)
     .await?;
 
-    let mut units: BTreeMap<Option<String>, Counts> = BTreeMap::new();
-    let mut totals = Counts::default();
+    let mut units: BTreeMap<Option<String>, DashboardCounts> = BTreeMap::new();
+    let mut totals = empty_counts();
     let mut late_ids: Vec<String> = Vec::new();
     for row in rows {
         let group = Group {
@@ -203,11 +145,11 @@ async fn dashboard(
             closed_on_time: row.closed_on_time,
             feedback_late: i64::try_from(row.feedback_late.len()).unwrap_or(i64::MAX),
         };
-        units.entry(row.lead_unit).or_default().add(&group);
-        totals.add(&group);
+        add(units.entry(row.lead_unit).or_insert_with(empty_counts), &group);
+        add(&mut totals, &group);
         late_ids.extend(row.feedback_late);
     }
-    totals.finish();
+    finish(&mut totals);
     late_ids.sort_unstable();
     late_ids.truncate(MAX_LATE_IDS);
 
@@ -218,8 +160,8 @@ async fn dashboard(
         .into_iter()
         .chain(unassigned)
         .map(|(unit, mut counts)| {
-            counts.finish();
-            UnitCounts {
+            finish(&mut counts);
+            DashboardUnit {
                 name: unit
                     .as_deref()
                     .and_then(|u| directory.unit(u))
@@ -232,7 +174,7 @@ async fn dashboard(
     Ok(axum::Json(Dashboard {
         at: at.millis(),
         units,
-        feedback_late: Late {
+        feedback_late: LateFeedback {
             count: totals.feedback_late,
             ids: late_ids,
         },

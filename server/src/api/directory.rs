@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Serialize;
+use duyan_shared::api::{DirectoryAnswer, DirectoryUnit, DirectoryUser};
 use tower_http::CompressionLevel;
 use tower_http::compression::CompressionLayer;
 
@@ -27,32 +27,6 @@ pub fn router() -> Router<AppState> {
         // Thousands of users make a few hundred kilobytes of JSON that compresses tenfold.
         get(directory).layer(CompressionLayer::new().quality(CompressionLevel::Precise(5))),
     )
-}
-
-/// A unit of the tree.
-#[derive(Debug, Serialize)]
-struct UnitItem<'a> {
-    id: &'a str,
-    name: &'a str,
-    /// The unit above; none at the top.
-    parent: Option<&'a str>,
-}
-
-/// A user as others may see them.
-#[derive(Debug, Serialize)]
-struct UserItem<'a> {
-    id: &'a str,
-    username: &'a str,
-    display_name: &'a str,
-    roles: Vec<&'static str>,
-    unit: Option<&'a str>,
-    disabled: bool,
-}
-
-#[derive(Debug, Serialize)]
-struct Answer<'a> {
-    units: Vec<UnitItem<'a>>,
-    users: Vec<UserItem<'a>>,
 }
 
 /// The entity tag of a directory snapshot. Weak, since the gzip, brotli and plain bytes of
@@ -104,27 +78,27 @@ async fn directory(
 }
 
 /// Units by id and users by username, so the same directory always gives the same bytes.
-fn answer(directory: &Directory) -> Answer<'_> {
-    let mut units: Vec<UnitItem> = directory
+fn answer(directory: &Directory) -> DirectoryAnswer {
+    let mut units: Vec<DirectoryUnit> = directory
         .units()
-        .map(|unit| UnitItem {
-            id: &unit.id,
-            name: &unit.name,
-            parent: unit.parent.as_deref(),
+        .map(|unit| DirectoryUnit {
+            id: unit.id.clone(),
+            name: unit.name.clone(),
+            parent: unit.parent.clone(),
         })
         .collect();
-    units.sort_unstable_by_key(|unit| unit.id);
-    let mut users: Vec<UserItem> = directory
+    units.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    let mut users: Vec<DirectoryUser> = directory
         .users()
-        .map(|user| UserItem {
-            id: &user.id,
-            username: &user.username,
-            display_name: &user.display_name,
-            roles: user.roles.iter().map(|role| role.as_str()).collect(),
-            unit: user.unit.as_deref(),
+        .map(|user| DirectoryUser {
+            id: user.id.clone(),
+            username: user.username.clone(),
+            display_name: user.display_name.clone(),
+            roles: user.roles.clone(),
+            unit: user.unit.clone(),
             disabled: user.disabled,
         })
         .collect();
-    users.sort_unstable_by_key(|user| user.username);
-    Answer { units, users }
+    users.sort_unstable_by(|a, b| a.username.cmp(&b.username));
+    DirectoryAnswer { units, users }
 }

@@ -10,7 +10,8 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use serde::{Deserialize, Serialize};
+use duyan_shared::api::{InboxEntry, InboxPage};
+use serde::Deserialize;
 
 use super::ApiError;
 use super::scope::{Reader, bad};
@@ -34,37 +35,11 @@ struct Params {
     limit: Option<i64>,
 }
 
-/// One inbox entry.
-#[derive(Debug, Serialize)]
-pub struct Entry {
-    /// The entry's id (for `POST /api/inbox/{id}/read`).
-    pub id: String,
-    /// `crate::notify::EventKind`, e.g. `urged`, `reminder_deadline_today`.
-    pub kind: String,
-    pub record_id: String,
-    /// `duban` or `research`: which screen opens the record.
-    pub record_kind: String,
-    /// The record's title when it happened.
-    pub title: String,
-    pub text: String,
-    /// When it happened, ms since the epoch.
-    pub at: i64,
-    pub read: bool,
-}
-
-#[derive(Debug, Serialize)]
-struct Page {
-    items: Vec<Entry>,
-    next_cursor: Option<String>,
-    /// Unread entries in the whole inbox, for the tab bar's badge.
-    unread: i64,
-}
-
 async fn list(
     State(state): State<AppState>,
     caller: CurrentUser,
     Query(params): Query<Params>,
-) -> Result<axum::Json<Page>, ApiError> {
+) -> Result<axum::Json<InboxPage>, ApiError> {
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(bad(format!("limit must be 1 to {MAX_LIMIT}")));
@@ -116,7 +91,7 @@ async fn list(
     .map_err(ApiError::internal)?;
     let items = rows
         .into_iter()
-        .map(|r| Entry {
+        .map(|r| InboxEntry {
             id: r.id.to_string(),
             kind: r.kind,
             record_id: r.record_id,
@@ -127,7 +102,7 @@ async fn list(
             read: r.read,
         })
         .collect();
-    Ok(axum::Json(Page {
+    Ok(axum::Json(InboxPage {
         items,
         next_cursor,
         unread,

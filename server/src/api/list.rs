@@ -25,6 +25,7 @@ use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
+use duyan_shared::api::{ListItem, ListPage};
 use duyan_shared::derived::Light;
 use duyan_shared::records::{DubanStatus, Level, RecordKind, ResearchStatus};
 use duyan_shared::time::Timestamp;
@@ -346,47 +347,6 @@ pub(super) async fn fetch(
     Ok(rows)
 }
 
-/// One item of the list.
-#[derive(Debug, Serialize)]
-struct Item {
-    id: String,
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    title: Option<String>,
-    /// 文号.
-    doc_no: Option<String>,
-    status: Option<String>,
-    /// Green, yellow or red for open 督办事项; none otherwise.
-    light: Option<Light>,
-    /// Calendar days to the deadline in Asia/Shanghai (negative once past); none without one.
-    days_left: Option<i64>,
-    /// Instants are milliseconds since the epoch, as in the records.
-    deadline: Option<i64>,
-    level: Option<String>,
-    urgency: Option<String>,
-    is_major: Option<bool>,
-    lead_unit: Option<String>,
-    co_units: Vec<String>,
-    handlers: Vec<String>,
-    supervisors: Vec<String>,
-    created_by: Option<String>,
-    research_lead: Option<String>,
-    research_unit: Option<String>,
-    last_feedback: Option<i64>,
-    closed_at: Option<i64>,
-    progress_count: i32,
-    updated_at: i64,
-    /// Why the document cannot be read as a record; none when it can.
-    damaged: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct Page {
-    items: Vec<Item>,
-    /// Pass as `cursor` for the next page; none on the last page.
-    next_cursor: Option<String>,
-}
-
 /// Calendar days from `at` to `deadline` (ms), in Asia/Shanghai, as `derived::days_left`.
 pub(super) fn days_left(deadline: Option<i64>, at: Timestamp) -> Option<i64> {
     deadline
@@ -413,10 +373,10 @@ async fn list(
 
     let page_len = usize::try_from(page_size).unwrap_or(usize::MAX);
     let more = rows.len() > page_len;
-    let mut items: Vec<Item> = rows
+    let mut items: Vec<ListItem> = rows
         .into_iter()
         .take(page_len)
-        .map(|row| Item {
+        .map(|row| ListItem {
             days_left: days_left(row.deadline, at),
             light: row.light.as_deref().and_then(|l| l.parse().ok()),
             id: row.id,
@@ -450,7 +410,7 @@ async fn list(
         }
         .encode()
     });
-    Ok(axum::Json(Page { items, next_cursor }))
+    Ok(axum::Json(ListPage { items, next_cursor }))
 }
 
 impl Filter {

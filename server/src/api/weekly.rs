@@ -29,7 +29,8 @@ use axum::routing::get;
 use chrono::{Datelike, NaiveDate, TimeDelta, Weekday};
 use duyan_shared::time::Timestamp;
 use rust_xlsxwriter::{Workbook, XlsxError};
-use serde::{Deserialize, Serialize};
+use duyan_shared::api::{WeeklyCounts, WeeklyItem, WeeklyReport, WeeklyUnit};
+use serde::Deserialize;
 
 use super::ApiError;
 use super::scope::{Reader, bad, now, parse_at, start_of, unit_name};
@@ -93,65 +94,13 @@ impl std::fmt::Display for Week {
     }
 }
 
-/// The five counts of the report.
-#[derive(Debug, Default, Clone, Copy, Serialize, PartialEq, Eq)]
-struct Counts {
-    new: i64,
-    progressed: i64,
-    closed: i64,
-    due_next_week: i64,
-    overdue: i64,
-}
-
-impl Counts {
-    fn add(&mut self, item: &Item) {
-        self.new += i64::from(item.new);
-        self.progressed += i64::from(item.progressed);
-        self.closed += i64::from(item.closed);
-        self.due_next_week += i64::from(item.due_next_week);
-        self.overdue += i64::from(item.overdue);
-    }
-}
-
-#[derive(Debug, Serialize)]
-struct UnitCounts {
-    unit: Option<String>,
-    /// The unit's name (its id when the directory does not know it); none without a unit.
-    name: Option<String>,
-    #[serde(flatten)]
-    counts: Counts,
-}
-
-/// An item the report is about, and why.
-#[derive(Debug, Serialize)]
-struct Item {
-    id: String,
-    title: Option<String>,
-    lead_unit: Option<String>,
-    status: Option<String>,
-    deadline: Option<i64>,
-    closed_at: Option<i64>,
-    new: bool,
-    progressed: bool,
-    closed: bool,
-    due_next_week: bool,
-    overdue: bool,
-}
-
-#[derive(Debug, Serialize)]
-struct Report {
-    week: String,
-    /// The week's first instant (Monday 00:00, Asia/Shanghai), ms.
-    from: i64,
-    /// The next week's first instant, ms.
-    to: i64,
-    /// Per lead unit with anything to report, by unit id (items without a lead unit last).
-    units: Vec<UnitCounts>,
-    totals: Counts,
-    /// Ordered by lead unit, then deadline (none last).
-    items: Vec<Item>,
-    /// Whether more than [`MAX_ITEMS`] items qualified: the counts and items cover the first.
-    truncated: bool,
+/// Adds `item`'s reasons to `counts`.
+fn add(counts: &mut WeeklyCounts, item: &WeeklyItem) {
+    counts.new += i64::from(item.new);
+    counts.progressed += i64::from(item.progressed);
+    counts.closed += i64::from(item.closed);
+    counts.due_next_week += i64::from(item.due_next_week);
+    counts.overdue += i64::from(item.overdue);
 }
 
 async fn weekly(
@@ -183,7 +132,7 @@ async fn weekly(
     let reader = Reader::of(&caller.user, &directory);
 
     let mut items = sqlx::query_as!(
-        Item,
+        WeeklyItem,
         r#"select id as "id!", title, lead_unit, status,
                   (extract(epoch from deadline) * 1000)::int8 as deadline,
                   (extract(epoch from closed_at) * 1000)::int8 as closed_at,
@@ -226,27 +175,24 @@ async fn weekly(
     let truncated = items.len() > usize::try_from(MAX_ITEMS).unwrap_or(usize::MAX);
     items.truncate(usize::try_from(MAX_ITEMS).unwrap_or(usize::MAX));
 
-    let mut per_unit: BTreeMap<Option<String>, Counts> = BTreeMap::new();
-    let mut totals = Counts::default();
+    let mut per_unit: BTreeMap<Option<String>, WeeklyCounts> = BTreeMap::new();
+    let mut totals = WeeklyCounts::default();
     for item in &items {
-        per_unit
-            .entry(item.lead_unit.clone())
-            .or_default()
-            .add(item);
-        totals.add(item);
+        add(per_unit.entry(item.lead_unit.clone()).or_default(), item);
+        add(&mut totals, item);
     }
     let (known, unassigned): (Vec<_>, Vec<_>) =
         per_unit.into_iter().partition(|(unit, _)| unit.is_some());
     let units = known
         .into_iter()
         .chain(unassigned)
-        .map(|(unit, counts)| UnitCounts {
+        .map(|(unit, counts)| WeeklyUnit {
             name: unit.as_deref().map(|u| unit_name(&directory, u)),
             unit,
             counts,
         })
         .collect();
-    let report = Report {
+    let report = WeeklyReport {
         week: week.to_string(),
         from: from.millis(),
         to: to.millis(),
@@ -267,7 +213,7 @@ async fn weekly(
 /// The report as a workbook: sheet 周报 (the counts per unit and in total), sheet 事项 (the
 /// items, each marked with why it is in the report).
 fn workbook(
-    report: &Report,
+    report: &WeeklyReport,
     directory: &Directory,
     from: Timestamp,
     to: Timestamp,

@@ -45,15 +45,8 @@ struct PasswordRequest {
     new_password: String,
 }
 
-/// What login and refresh answer.
-#[derive(Serialize)]
-pub struct Tokens {
-    pub access_token: String,
-    pub refresh_token: String,
-    /// Seconds until the access token expires.
-    pub expires_in: u64,
-    pub user: Account,
-}
+/// What login and refresh answer: the wire type of the domain crate.
+pub use duyan_shared::api::Tokens;
 
 /// A token response, marked `Cache-Control: no-store` so no cache along the way keeps the
 /// tokens (RFC 6749 §5.1).

@@ -21,6 +21,8 @@ const SOURCES: &[&str] = &[
     include_str!("../rules/mod.rs"),
     include_str!("../rules/fields.rs"),
     include_str!("../time.rs"),
+    include_str!("../derived.rs"),
+    include_str!("../api.rs"),
     include_str!("../document_id.rs"),
 ];
 

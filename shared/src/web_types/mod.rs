@@ -3,6 +3,8 @@
 //! - `records.ts`: both records as their Automerge documents hold them (field names, optional
 //!   fields, scalar strings and Automerge text, timestamps), every enum as a union of its strings
 //!   with an array of them, and `SCHEMA_VERSION`;
+//! - `api.ts`: the REST API's JSON, from the wire types of [`crate::api`] (`api_ts` says how
+//!   to add one);
 //! - `rules.ts`: the roles and the `const` tables of [`crate::rules`] (`TRANSITIONS`,
 //!   `FIELD_RULES`), so the phone can work out offline what its user may do.
 //!
@@ -14,12 +16,15 @@
 //! `scripts/gen-web-types.sh` (the `gen-web-types` binary) writes the files; a test fails while
 //! the committed files differ from what [`files`] produces.
 
+mod api_ts;
 mod docs;
 mod records_ts;
 mod rules_ts;
 mod shape;
 mod ts;
 
+#[cfg(test)]
+mod api_tests;
 #[cfg(test)]
 mod shape_tests;
 #[cfg(test)]
@@ -45,6 +50,10 @@ pub struct GeneratedFile {
 /// Every generated file, as it should be committed.
 pub fn files() -> Vec<GeneratedFile> {
     vec![
+        GeneratedFile {
+            name: "api.ts",
+            contents: api_ts::api_ts(),
+        },
         GeneratedFile {
             name: "records.ts",
             contents: records_ts::records_ts(),

@@ -7,6 +7,7 @@
 
 use autosurgeon::Text;
 
+use crate::derived::Light;
 use crate::document_id::DocumentId;
 use crate::records::*;
 use crate::rules::Role;
@@ -166,6 +167,8 @@ enums!(record_enums:
 );
 
 enums!(rule_enums: Role => "ROLES");
+
+enums!(api_enums: Light => "LIGHTS");
 
 /// The shape of the field that `field` reads, taken from its Rust type.
 fn shape_of<O, T: Describe>(_field: impl Fn(&O) -> &T) -> Shape {

@@ -4,17 +4,10 @@
 // one refresh runs at a time across tabs (Web Locks), and a tab re-reads the stored session
 // inside the lock in case another tab already rotated it.
 
-import type { Role } from "../generated/rules";
+import type { Account as ApiAccount, Tokens } from "../generated/api";
 
 /** The user as `/api/auth/login` and `/api/me` answer. */
-export interface Account {
-  id: string;
-  username: string;
-  display_name: string;
-  roles: Role[];
-  unit: string | null;
-  must_change_password: boolean;
-}
+export type Account = ApiAccount;
 
 export interface StoredSession {
   accessToken: string;
@@ -32,12 +25,7 @@ export interface StoredSession {
 }
 
 /** The answer of login and refresh. */
-export interface TokenAnswer {
-  access_token: string;
-  refresh_token: string;
-  expires_in: number;
-  user: Account;
-}
+export type TokenAnswer = Tokens;
 
 const KEY = "duyan.session";
 /**

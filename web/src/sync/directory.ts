@@ -3,30 +3,15 @@
 // to ids.
 
 import { apiGet } from "../auth/api";
+import type { DirectoryAnswer, DirectoryUnit, DirectoryUser } from "../generated/api";
 import type { Role } from "../generated/rules";
 import type { KeyValueStore } from "./idb";
 import { Store } from "./store";
 
-export interface Unit {
-  id: string;
-  name: string;
-  parent: string | null;
-}
-
-export interface Person {
-  id: string;
-  username: string;
-  display_name: string;
-  roles: Role[];
-  unit: string | null;
-  /** A disabled account: still named, no longer offered in pickers. */
-  disabled?: boolean;
-}
-
-export interface DirectoryData {
-  units: Unit[];
-  users: Person[];
-}
+export type Unit = DirectoryUnit;
+/** A user as others see them; a disabled one is still named, no longer offered in pickers. */
+export type Person = DirectoryUser;
+export type DirectoryData = DirectoryAnswer;
 
 const KEY = "directory";
 

@@ -3,21 +3,13 @@
 // made offline is kept here and sent at the next refresh.
 
 import { apiGet, apiResponse } from "../auth/api";
+import type { InboxEntry, InboxPage } from "../generated/api";
 import type { KeyValueStore } from "./idb";
 import { Store } from "./store";
 
-export interface InboxEntry {
-  id: string;
-  /** `urged`, `returned`, `instructed`, `reminder_deadline_today`, ... (server/src/notify). */
-  kind: string;
-  record_id: string;
-  record_kind: "duban" | "research";
-  title: string;
-  text: string;
-  at: number;
-  read: boolean;
-}
+export type { InboxEntry };
 
+/** The inbox as the phone keeps it. */
 export interface InboxData {
   items: InboxEntry[];
   unread: number;
@@ -61,7 +53,7 @@ export class Inbox {
         });
         this.#set({ ...this.data.get(), pendingReads: this.data.get().pendingReads.filter((p) => p !== id) });
       }
-      const page = await apiGet<{ items: InboxEntry[]; unread: number }>(`/api/inbox?limit=${KEEP}`);
+      const page = await apiGet<InboxPage>(`/api/inbox?limit=${KEEP}`);
       if (!Array.isArray(page.items)) return;
       this.#set({ items: page.items, unread: page.unread, pendingReads: this.data.get().pendingReads });
     } catch {

@@ -3,28 +3,11 @@
 // indexed locally ("mine, my unit's" stay available offline).
 
 import { apiGet } from "../auth/api";
-import type { Light } from "../domain/derived";
+import type { ListItem, ListPage } from "../generated/api";
 import type { SyncClient } from "./client";
 
-export interface ServerRow {
-  id: string;
-  type: "duban" | "research" | null;
-  title: string | null;
-  doc_no: string | null;
-  status: string | null;
-  light: Light | null;
-  days_left: number | null;
-  deadline: number | null;
-  lead_unit: string | null;
-  handlers: string[];
-  research_unit: string | null;
-  damaged: string | null;
-}
-
-interface Page {
-  items: ServerRow[];
-  next_cursor: string | null;
-}
+/** A row of the list, as the server answers it. */
+export type ServerRow = ListItem;
 
 /** Documents opened at once in the background; more would crowd the socket on a slow link. */
 const OPEN_CONCURRENCY = 4;
@@ -38,7 +21,7 @@ export async function fetchServerRows(client: SyncClient, params: Record<string,
 
 async function listPage(params: Record<string, string>): Promise<ServerRow[]> {
   const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== ""));
-  const page = await apiGet<Page>(`/api/records?${query.toString()}`);
+  const page = await apiGet<ListPage>(`/api/records?${query.toString()}`);
   return page.items.filter((row) => !row.damaged);
 }
 

@@ -8,24 +8,17 @@ import { useNavigate } from "react-router";
 
 import { useActor, useDirectory, useIndexEntries, useNet, useNow } from "../app/context";
 import { apiGet } from "../auth/api";
-import { closedAt, light, type Light } from "../domain/derived";
+import { closedAt, light } from "../domain/derived";
 import type { RecordSummary } from "../domain/summary";
+import type { Dashboard, DashboardCounts } from "../generated/api";
 import { DUBAN_STATUSES } from "../generated/records";
 import { enumLabel, useT } from "../i18n";
 import { unitName } from "../sync/directory";
 
-interface Counts {
-  items: number;
-  by_status: Record<string, number>;
-  by_light: Record<Light, number>;
-  on_time: { closed_with_deadline: number; on_time: number; rate: number | null };
-  feedback_late: number;
-}
+type Counts = DashboardCounts;
 
-interface DashboardData {
-  units: (Counts & { unit: string | null; name: string | null })[];
-  totals: Counts;
-}
+/** What the screen shows: the server's dashboard, or the same counts made on this phone. */
+type DashboardData = Pick<Dashboard, "units" | "totals">;
 
 function emptyCounts(): Counts {
   return {
@@ -79,7 +72,7 @@ export default function Dashboard() {
   useEffect(() => {
     if (!online) return;
     let live = true;
-    apiGet<DashboardData>("/api/dashboard").then(
+    apiGet<Dashboard>("/api/dashboard").then(
       (d) => {
         if (!live) return;
         setServer(d);

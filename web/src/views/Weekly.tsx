@@ -11,27 +11,12 @@ import { useNet, useNow } from "../app/context";
 import { apiGet, downloadFile } from "../auth/api";
 import { isoDate, DAY_MS } from "../domain/time";
 import { addWeeks, compareWeeks, formatWeek, parseWeek, weekOf, weekStart, type IsoWeek } from "../domain/week";
+import type { WeeklyCounts, WeeklyReport } from "../generated/api";
 import { enumLabel, useT, type MessageKey } from "../i18n";
 
-const REASONS = ["new", "progressed", "closed", "due_next_week", "overdue"] as const;
+const REASONS = ["new", "progressed", "closed", "due_next_week", "overdue"] as const satisfies readonly (keyof WeeklyCounts)[];
 type Reason = (typeof REASONS)[number];
-type Counts = Record<Reason, number>;
-
-interface WeeklyItem extends Record<Reason, boolean> {
-  id: string;
-  title: string | null;
-  lead_unit: string | null;
-  status: string | null;
-  deadline: number | null;
-}
-
-interface WeeklyReport {
-  week: string;
-  units: (Counts & { unit: string | null; name: string | null })[];
-  totals: Counts;
-  items: WeeklyItem[];
-  truncated: boolean;
-}
+type Counts = WeeklyCounts;
 
 type Loaded = { week: string; report: WeeklyReport } | { week: string; failed: true };
 
