@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::routing::{get, post};
 use axum::{Json as JsonResponse, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::extract::{ClientAddr, CurrentUser};
 use super::password::check_new_password;
