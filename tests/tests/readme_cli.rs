@@ -20,8 +20,9 @@ fn binary() -> PathBuf {
 /// The `sh` blocks of README.md that run `duyan` commands, as commands: continuation lines
 /// joined, comment lines dropped (bash drops trailing comments itself).
 fn readme_commands() -> Vec<String> {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
-        .unwrap();
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
     let mut commands = Vec::new();
     for block in readme.split("```sh\n").skip(1) {
         let block = block.split("```").next().unwrap();
@@ -184,7 +185,13 @@ async fn signed_out(server: &Server, token: &str) -> bool {
 #[tokio::test]
 async fn the_readme_commands_work_as_written_while_the_server_runs() {
     let commands = readme_commands();
-    for expected in ["unit add", "unit list", "user add", "user disable", "reindex"] {
+    for expected in [
+        "unit add",
+        "unit list",
+        "user add",
+        "user disable",
+        "reindex",
+    ] {
         assert!(
             commands.iter().any(|c| c.contains(expected)),
             "the README shows `duyan {expected}`: {commands:?}"
@@ -195,7 +202,10 @@ async fn the_readme_commands_work_as_written_while_the_server_runs() {
     std::fs::create_dir_all(&dir).unwrap();
     let server = Server::start(&dir).await;
     assert!(
-        server.printed.iter().any(|l| l.starts_with("duyan: created user admin")),
+        server
+            .printed
+            .iter()
+            .any(|l| l.starts_with("duyan: created user admin")),
         "{:?}",
         server.printed
     );
@@ -246,7 +256,10 @@ async fn the_readme_commands_work_as_written_while_the_server_runs() {
             }
             ("user", "disable") => {
                 let (password, token) = zhangwei.clone().expect("zhangwei was added first");
-                assert!(signed_out(&server, &token).await, "disable ends the sessions");
+                assert!(
+                    signed_out(&server, &token).await,
+                    "disable ends the sessions"
+                );
                 let (status, body) = server.login("zhangwei", &password).await;
                 assert_eq!(status, 403, "{body}");
                 assert_eq!(body["error"]["code"], "account_disabled");

@@ -35,8 +35,8 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::{Bytes, BytesMut};
-use futures_util::{StreamExt, TryStreamExt};
 use duyan_shared::api::UploadProgress;
+use futures_util::{StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
 
 use super::ApiError;

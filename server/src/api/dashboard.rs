@@ -22,8 +22,8 @@ use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::routing::get;
-use duyan_shared::records::DubanStatus;
 use duyan_shared::api::{Dashboard, DashboardCounts, DashboardUnit, LateFeedback};
+use duyan_shared::records::DubanStatus;
 use serde::Deserialize;
 
 use super::ApiError;
@@ -145,7 +145,10 @@ async fn dashboard(
             closed_on_time: row.closed_on_time,
             feedback_late: i64::try_from(row.feedback_late.len()).unwrap_or(i64::MAX),
         };
-        add(units.entry(row.lead_unit).or_insert_with(empty_counts), &group);
+        add(
+            units.entry(row.lead_unit).or_insert_with(empty_counts),
+            &group,
+        );
         add(&mut totals, &group);
         late_ids.extend(row.feedback_late);
     }

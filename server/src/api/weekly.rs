@@ -27,9 +27,9 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{Datelike, NaiveDate, TimeDelta, Weekday};
+use duyan_shared::api::{WeeklyCounts, WeeklyItem, WeeklyReport, WeeklyUnit};
 use duyan_shared::time::Timestamp;
 use rust_xlsxwriter::{Workbook, XlsxError};
-use duyan_shared::api::{WeeklyCounts, WeeklyItem, WeeklyReport, WeeklyUnit};
 use serde::Deserialize;
 
 use super::ApiError;

@@ -6,7 +6,11 @@ use super::api_ts::{ApiType, api_types};
 
 /// The keys `api` has in JSON: its own, then those of the types it flattens.
 fn listed_keys(api: &ApiType, all: &[ApiType]) -> BTreeSet<String> {
-    let mut keys: BTreeSet<String> = api.fields.iter().map(|(key, ..)| (*key).to_owned()).collect();
+    let mut keys: BTreeSet<String> = api
+        .fields
+        .iter()
+        .map(|(key, ..)| (*key).to_owned())
+        .collect();
     for name in &api.extends {
         let inner = all
             .iter()
@@ -40,7 +44,10 @@ fn api_ts_declares_every_rest_type_once() {
         assert_eq!(source.matches(&head).count(), 1, "{}", api.name);
     }
     assert!(source.contains("export type Light = \"green\" | \"yellow\" | \"red\";"));
-    assert!(source.contains("  type: string | null;"), "a renamed key: {source}");
+    assert!(
+        source.contains("  type: string | null;"),
+        "a renamed key: {source}"
+    );
     assert!(source.contains("export interface DashboardUnit extends DashboardCounts {"));
     assert!(source.contains("  mime?: string;"));
     let account = source.split("export interface Account {").nth(1).unwrap();
