@@ -38,12 +38,23 @@ npm_deps() {
   (cd "$1" && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; })
 }
 
+# The installs and the web build must leave the work tree as it was (a fresh clone stays
+# clean): compared before and after, so local edits in progress do not trip it.
+tree_state() { git status --porcelain 2>/dev/null || true; }
+tree_before=$(tree_state)
+
 step "installing JavaScript dependencies (web, tests/js)"
 npm_deps web
 npm_deps tests/js
 
 step "web checks: tsc --noEmit, eslint, vitest, vite build, size budget"
 npm --prefix web run check --silent
+
+if [ "$(tree_state)" != "$tree_before" ]; then
+  echo "the npm installs or the web build changed the work tree (git status):" >&2
+  diff <(echo "$tree_before") <(tree_state) >&2 || true
+  exit 1
+fi
 
 step "cargo fmt --check"
 cargo fmt --all --check
