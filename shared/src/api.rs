@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::derived::Light;
 use crate::rules::Role;
@@ -261,4 +261,11 @@ pub struct UploadProgress {
     /// The media type read from the file, once complete.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mime: Option<String>,
+}
+
+/// `GET /api/settings/documents`, and the body and answer of its `PUT` (admins).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DocumentSettings {
+    /// The issuing body's name, printed as the 红头 (1 to 40 characters).
+    pub issuer: String,
 }

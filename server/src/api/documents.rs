@@ -22,9 +22,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use duyan_shared::DocumentId;
+use duyan_shared::api::DocumentSettings;
 use duyan_shared::records::{PhotoRef, Record};
 use futures_util::{StreamExt, TryStreamExt};
-use serde::{Deserialize, Serialize};
 
 use super::{ApiError, Json};
 use crate::app::AppState;
@@ -318,12 +318,6 @@ async fn dossier_zip(
         Body::from_stream(export::stream(state.blobs.store.clone(), files)),
     )
         .into_response())
-}
-
-#[derive(Serialize, Deserialize)]
-struct DocumentSettings {
-    /// The issuing body's name, printed as the 红头.
-    issuer: String,
 }
 
 /// `GET /api/settings/documents`.

@@ -159,6 +159,7 @@ api_types! {
     }
     WeeklyReport { week, from, to, units, totals, items, truncated }
     UploadProgress { sha256, complete, offset; omitted mime }
+    DocumentSettings { issuer }
 }
 
 const PREAMBLE: &str = "\

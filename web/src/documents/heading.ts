@@ -4,6 +4,7 @@
 import { useEffect, useState } from "react";
 
 import { apiGet, apiResponse } from "../auth/api";
+import type { DocumentSettings } from "../generated/api";
 
 const KEY = "duyan.doc_issuer";
 /** The server's default (documents::settings::DEFAULT_ISSUER). */
@@ -32,7 +33,7 @@ export function useIssuer(): string {
   const [issuer, setIssuer] = useState(cached);
   useEffect(() => {
     let live = true;
-    apiGet<{ issuer?: string }>("/api/settings/documents").then(
+    apiGet<DocumentSettings>("/api/settings/documents").then(
       (answer) => {
         if (typeof answer.issuer !== "string") return;
         remember(answer.issuer);
@@ -54,7 +55,7 @@ export async function saveIssuer(issuer: string): Promise<string> {
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ issuer }),
   });
-  const saved = ((await response.json()) as { issuer: string }).issuer;
+  const saved = ((await response.json()) as DocumentSettings).issuer;
   remember(saved);
   return saved;
 }

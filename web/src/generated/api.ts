@@ -240,3 +240,9 @@ export interface UploadProgress {
   /** The media type read from the file, once complete. */
   mime?: string;
 }
+
+/** `GET /api/settings/documents`, and the body and answer of its `PUT` (admins). */
+export interface DocumentSettings {
+  /** The issuing body's name, printed as the 红头 (1 to 40 characters). */
+  issuer: string;
+}
