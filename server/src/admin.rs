@@ -286,7 +286,7 @@ async fn hash(password: String) -> anyhow::Result<String> {
 
 /// Writes a line to stdout, without panicking when stdout is closed (a caller that read only
 /// the line it wanted), which `println!` would.
-fn println_ok(line: std::fmt::Arguments<'_>) -> std::io::Result<()> {
+pub(crate) fn println_ok(line: std::fmt::Arguments<'_>) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     match writeln!(out, "{line}").and_then(|()| out.flush()) {
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

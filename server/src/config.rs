@@ -32,11 +32,26 @@ pub enum Command {
     Unit(UnitArgs),
     /// Rebuild the queryable projection (the `records` table) from the stored documents.
     Reindex(DatabaseArgs),
+    /// Write a backup of everything (records, photos, users) to a file, with pg_dump; works
+    /// while the server runs.
+    Backup(BackupArgs),
+    /// Restore a backup into an empty database (a fresh --data-dir, or an empty DATABASE_URL),
+    /// with pg_restore.
+    Restore(BackupArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The backup file (PostgreSQL's custom format, as `pg_dump -Fc` writes it).
+    pub file: PathBuf,
 }
 
 /// Where the user and unit commands find the database: the same as `serve`. With no
 /// `DATABASE_URL` they use the embedded database under the data directory: the cluster of the
-/// server running there, else one they start and stop again afterwards.
+/// server running there, else one they start and stop again afterwards (`backup` and
+/// `restore` too).
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
     /// PostgreSQL to use. Unset: the embedded cluster under the data directory.

@@ -25,6 +25,7 @@ use tokio::process::Command;
 mod binaries;
 
 use binaries::{bin_dir_for, cluster_version};
+pub use binaries::client_tool;
 
 const USER: &str = "duyan";
 const DATABASE: &str = "duyan";
@@ -179,6 +180,17 @@ impl EmbeddedPostgres {
             .port(PORT)
             .username(USER)
             .database(DATABASE)
+    }
+
+    /// How PostgreSQL's own tools (`pg_dump`, `pg_restore`) reach the cluster: a libpq
+    /// connection string over its socket.
+    pub fn conninfo(&self) -> String {
+        let quoted = self
+            .socket_dir
+            .to_string_lossy()
+            .replace('\\', "\\\\")
+            .replace('\'', "\\'");
+        format!("host='{quoted}' port={PORT} user={USER} dbname={DATABASE}")
     }
 
     /// Stops the cluster, waiting for it to finish (a fast shutdown: open transactions roll

@@ -9,7 +9,7 @@
 //! - [`directory`]: users and units in memory, reloaded when they change.
 //! - [`auth`]: passwords, tokens, sessions, the `CurrentUser` extractor, `/api/auth/*`.
 //! - [`users`]: users and units in the database; [`admin`]: the `user`/`unit` commands and
-//!   the first start's `admin`; [`demo`]: `serve --demo`.
+//!   the first start's `admin`; [`demo`]: `serve --demo`; [`backup`]: `backup`/`restore`.
 //! - [`api`]: the `/api` router, its JSON error type [`api::ApiError`], the records list, the
 //!   dashboard, the weekly report and the Excel ledger.
 //! - [`projection`]: the queryable `records` table kept in step with the documents.
@@ -25,6 +25,7 @@ pub mod admin;
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod backup;
 pub mod blobs;
 pub mod config;
 pub mod db;

@@ -17,7 +17,13 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     // The administration commands print their results; the log is for trouble only.
     let default_filter = match cli.command {
-        Some(Command::User(_) | Command::Unit(_) | Command::Reindex(_)) => "warn",
+        Some(
+            Command::User(_)
+            | Command::Unit(_)
+            | Command::Reindex(_)
+            | Command::Backup(_)
+            | Command::Restore(_),
+        ) => "warn",
         _ => "info",
     };
     let filter =
@@ -45,6 +51,8 @@ async fn main() -> ExitCode {
         Some(Command::User(args)) => duyan::admin::user(&args.database, args.command).await,
         Some(Command::Unit(args)) => duyan::admin::unit(&args.database, args.command).await,
         Some(Command::Reindex(database)) => duyan::admin::reindex(&database).await,
+        Some(Command::Backup(args)) => duyan::backup::backup(&args.database, &args.file).await,
+        Some(Command::Restore(args)) => duyan::backup::restore(&args.database, &args.file).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -81,6 +81,26 @@ pub(super) fn bin_dir_for(wanted: Option<u32>, pgdata: &Path) -> anyhow::Result<
     })
 }
 
+/// The PostgreSQL client program `name` (`pg_dump`, `pg_restore`) of the newest installation,
+/// which can read every older server and archive; else `name` as found on `PATH`.
+pub fn client_tool(name: &str) -> PathBuf {
+    let mut listed: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let version = entry.file_name().to_str()?.parse().ok()?;
+            let tool = entry.path().join("bin").join(name);
+            tool.is_file().then_some((version, tool))
+        })
+        .collect();
+    listed.sort_by(|a, b| b.cmp(a));
+    listed
+        .into_iter()
+        .next()
+        .map_or_else(|| PathBuf::from(name), |(_, tool)| tool)
+}
+
 /// Why no binaries fit.
 #[derive(Debug, PartialEq, Eq)]
 pub enum NoServer {

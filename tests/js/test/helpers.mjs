@@ -399,11 +399,13 @@ export class DuyanServer {
 
   /**
    * Spawns `duyan serve` on an ephemeral port and resolves once it prints its listening line.
-   * `args` are extra command-line flags, e.g. ["--max-message-bytes", "65536"].
+   * `args` are extra command-line flags, e.g. ["--max-message-bytes", "65536"]. With no
+   * `databaseUrl` the server runs its embedded database (pass `--data-dir`), whose first start
+   * (initdb) may take longer than `WAIT_MS`: hence `startTimeout`.
    */
-  static async start({ databaseUrl, args = [] }) {
+  static async start({ databaseUrl, args = [], startTimeout = WAIT_MS }) {
     const server = new DuyanServer();
-    await server.#spawn(databaseUrl, args);
+    await server.#spawn(databaseUrl, args, startTimeout);
     return server;
   }
 
@@ -431,22 +433,20 @@ export class DuyanServer {
     }
   }
 
-  async #spawn(databaseUrl, args) {
+  async #spawn(databaseUrl, args, startTimeout) {
     const argv = [
       "serve",
       "--listen",
       "127.0.0.1:0",
-      "--database-url",
-      databaseUrl,
+      ...(databaseUrl ? ["--database-url", databaseUrl] : []),
       "--doc-idle-timeout",
       "2s",
       ...args,
     ];
-    this.child = spawn(DUYAN_BIN, argv, {
-      stdio: ["ignore", "pipe", "pipe"],
-      // NO_COLOR: the logs end up in test output, where escape codes are noise.
-      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "info", NO_COLOR: "1" },
-    });
+    // NO_COLOR: the logs end up in test output, where escape codes are noise.
+    const env = { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "info", NO_COLOR: "1" };
+    if (!databaseUrl) delete env.DATABASE_URL;
+    this.child = spawn(DUYAN_BIN, argv, { stdio: ["ignore", "pipe", "pipe"], env });
     liveServers.add(this);
     this.#exit = new Promise(resolve => {
       this.child.once("exit", (code, signal) => {
@@ -477,7 +477,7 @@ export class DuyanServer {
       });
     });
     try {
-      await within("duyan's listening line", listening);
+      await within("duyan's listening line", listening, startTimeout);
     } catch (err) {
       await this.kill();
       err.message += `\n--- duyan output ---\n${this.#log}`;
