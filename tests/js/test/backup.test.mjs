@@ -21,6 +21,7 @@ import {
   plain,
   serverStorageId,
   signIn,
+  str,
   waitFor,
   waitSynced,
   within,
@@ -168,15 +169,15 @@ test("a backup of a running server restores into a fresh data directory with eve
     progress: [{ id: "p-photos", by: li.user.id, text: "现场照片两张" }],
   });
   item.progress[0].photos = photos.map(bytes => ({
-    sha256: sha256Of(bytes),
-    mime: "image/png",
+    sha256: str(sha256Of(bytes)),
+    mime: str("image/png"),
     bytes: bytes.length,
     width: bytes.readUInt32BE(16),
     height: bytes.readUInt32BE(20),
     taken_at: null,
     geo: null,
     caption: null,
-    by: li.user.id,
+    by: str(li.user.id),
   }));
   const writer = await connect(a, li.access_token);
   const handle = writer.repo.create(item);
