@@ -24,8 +24,8 @@ use tokio::process::Command;
 
 mod binaries;
 
-use binaries::{bin_dir_for, cluster_version};
 pub use binaries::client_tool;
+use binaries::{bin_dir_for, cluster_version};
 
 const USER: &str = "duyan";
 const DATABASE: &str = "duyan";
