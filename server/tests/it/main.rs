@@ -8,6 +8,7 @@ mod auth;
 mod bench_projection;
 mod blobs;
 mod common;
+mod cycle_api;
 mod directory;
 mod documents;
 mod notify;
