@@ -212,7 +212,9 @@ fn a_unit_sees_only_its_own_row_and_rules_are_checked() {
     let mut negative = Rules::default();
     negative.rules[1].points = -1.0;
     assert!(negative.problem().is_some());
-    let mut share = Rules::default();
-    share.co_unit_share = f64::NAN;
+    let share = Rules {
+        co_unit_share: f64::NAN,
+        ..Rules::default()
+    };
     assert!(share.problem().is_some());
 }
