@@ -5,6 +5,7 @@
 //! Run one area with `cargo test -p duyan --test it sync::` (the module's name as a filter).
 
 mod auth;
+mod bench_assessments;
 mod bench_projection;
 mod blobs;
 mod common;
