@@ -84,6 +84,10 @@ pub struct ListItem {
     pub days_left: Option<i64>,
     pub deadline: Option<i64>,
     pub level: Option<String>,
+    /// The item this one hangs under in the 工作清单.
+    pub parent: Option<String>,
+    /// Its children's progress, when it has children the caller may read.
+    pub rollup: Option<Rollup>,
     pub urgency: Option<String>,
     pub is_major: Option<bool>,
     pub lead_unit: Option<String>,
@@ -99,6 +103,19 @@ pub struct ListItem {
     pub updated_at: i64,
     /// Why the document cannot be read as a record; none when it can.
     pub damaged: Option<String>,
+}
+
+/// A parent's progress rolled up from the children the caller may read (工作清单): how many,
+/// how many closed, their lights, and the mean of their progress (a closed child counts 100,
+/// an open one its latest reported percent, 0 before any), to one decimal.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Rollup {
+    pub children: i64,
+    pub closed: i64,
+    pub mean_progress: Option<f64>,
+    pub green: i64,
+    pub yellow: i64,
+    pub red: i64,
 }
 
 /// A page of the records list.

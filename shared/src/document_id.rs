@@ -26,7 +26,7 @@ pub enum InvalidDocumentId {
 
 impl DocumentId {
     /// Wraps raw bytes, e.g. freshly generated random ones.
-    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
         Self(bytes)
     }
 

@@ -10,6 +10,7 @@
 //!   generated TypeScript, the web app.
 //! - [`derived`]: values computed from a record and a clock, never stored: overdue, the traffic
 //!   light, days left, the 24-hour first response, feedback age.
+//! - [`assessment`]: the 考核 of units per month and quarter, pure functions of rules and facts.
 //! - [`time`]: [`Timestamp`] (integer milliseconds in documents) and the Asia/Shanghai calendar.
 //! - [`web_types`]: the web app's TypeScript (record types, enums, the rules tables), generated
 //!   from the above into `web/src/generated/` by the `gen-web-types` binary.
@@ -22,6 +23,7 @@
 mod string_enum;
 
 pub mod api;
+pub mod assessment;
 pub mod derived;
 pub mod document_id;
 pub mod records;

@@ -55,6 +55,7 @@ pub fn duban_item() -> DubanItem {
         source: Source::MeetingDecision,
         source_ref: None,
         level: Level::Company,
+        parent: None,
         category: "安全环保".into(),
         urgency: Urgency::Urgent,
         is_major: true,

@@ -33,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
 use super::ApiError;
+use super::cycle::rollup;
 use super::scope::{Reader, bad, due_soon_before, now, parse_at, start_of, subtree};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
@@ -59,6 +60,8 @@ pub(super) struct Params {
     unit: Option<String>,
     light: Option<String>,
     level: Option<String>,
+    /// A 督办事项's id: its children; `none`: top-level items only.
+    parent: Option<String>,
     q: Option<String>,
     due_before: Option<String>,
     mine: Option<String>,
@@ -76,6 +79,7 @@ pub(super) struct Filter {
     unit: Option<String>,
     light: Option<Light>,
     level: Option<Level>,
+    parent: Option<Parent>,
     /// An ILIKE pattern.
     pattern: Option<String>,
     due_before: Option<Timestamp>,
@@ -86,6 +90,15 @@ pub(super) struct Filter {
     pub limit_given: bool,
     pub after: Option<Cursor>,
     pub at: Option<Timestamp>,
+}
+
+/// The `parent` filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Parent {
+    /// Items without a parent.
+    None,
+    /// The children of this item.
+    Of(String),
 }
 
 /// Where a page ends: the sort key of its last item. The list is ordered by deadline (none
@@ -165,6 +178,16 @@ impl Params {
                 })
             })
             .transpose()?;
+        let parent = self
+            .parent
+            .map(|p| match p.as_str() {
+                "none" => Ok(Parent::None),
+                id => id
+                    .parse::<duyan_shared::DocumentId>()
+                    .map(|id| Parent::Of(id.to_string()))
+                    .map_err(|_| bad("parent must be a record id or none")),
+            })
+            .transpose()?;
         let pattern = match self.q.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(q) if q.chars().count() > MAX_QUERY_CHARS => {
@@ -206,6 +229,7 @@ impl Params {
             unit: self.unit.filter(|u| !u.trim().is_empty()),
             light,
             level,
+            parent,
             pattern,
             due_before,
             mine,
@@ -227,6 +251,7 @@ pub(super) struct ListRow {
     pub status: Option<String>,
     pub light: Option<String>,
     pub level: Option<String>,
+    pub parent: Option<String>,
     pub urgency: Option<String>,
     pub is_major: Option<bool>,
     pub lead_unit: Option<String>,
@@ -271,7 +296,7 @@ pub(super) async fn fetch(
 ) -> Result<Vec<ListRow>, ApiError> {
     let due_soon_before = due_soon_before(at)?;
     let mut sql = QueryBuilder::<Postgres>::new(
-        "select id, kind, title, doc_no, status, level, urgency, is_major, lead_unit, co_units,
+        "select id, kind, title, doc_no, status, level, parent, urgency, is_major, lead_unit, co_units,
                 handlers, supervisors, created_by, research_lead, research_unit, progress_count,
                 damaged,
                 (extract(epoch from deadline) * 1000)::int8 as deadline,
@@ -314,6 +339,17 @@ pub(super) async fn fetch(
     }
     if let Some(level) = filter.level {
         sql.push(" and level = ").push_bind(level.as_str());
+    }
+    match &filter.parent {
+        None => {}
+        Some(Parent::None) => {
+            sql.push(" and parent is null");
+        }
+        Some(Parent::Of(id)) => {
+            sql.push(" and parent = ")
+                .push_bind(id)
+                .push(" and id <> parent");
+        }
     }
     if let Some(pattern) = &filter.pattern {
         sql.push(" and search ilike ").push_bind(pattern);
@@ -386,6 +422,8 @@ async fn list(
             status: row.status,
             deadline: row.deadline,
             level: row.level,
+            parent: row.parent,
+            rollup: None,
             urgency: row.urgency,
             is_major: row.is_major,
             lead_unit: row.lead_unit,
@@ -403,6 +441,11 @@ async fn list(
         })
         .collect();
     items.shrink_to_fit();
+    let ids: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
+    let mut rollups = rollup::of(&state.pool, &reader, &ids, at).await?;
+    for item in &mut items {
+        item.rollup = rollups.remove(&item.id);
+    }
     let next_cursor = more.then(|| items.last()).flatten().map(|last| {
         Cursor {
             d: last.deadline,

@@ -8,12 +8,15 @@
 //! [`inbox`] is the user's 消息 (`/api/inbox`), [`channels`] the admins' outbound channels
 //! (`/api/admin/channels`).
 //! [`documents`] serves a record's Word documents and its dossier (归档 zip).
+//! [`cycle`] is the office's cycle: 批示 tracking, the 考核 per unit, the monthly report, and
+//! the parents' rollup that the list shows.
 //!
 //! Every answer under `/api`, errors included, is JSON: an unknown path is a JSON 404 (never
 //! the web app's `index.html`), a body axum cannot read is a JSON 400/413/415.
 
 pub mod blobs;
 pub mod channels;
+pub mod cycle;
 pub mod dashboard;
 pub mod directory;
 pub mod documents;
@@ -55,6 +58,7 @@ pub fn router() -> Router<AppState> {
         .merge(dashboard::router())
         .merge(directory::router())
         .merge(weekly::router())
+        .merge(cycle::router())
         .merge(ledger::router())
         .merge(inbox::router())
         .merge(channels::router())

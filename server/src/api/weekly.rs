@@ -125,11 +125,64 @@ async fn weekly(
         Some((start_of(monday)?, day(7)?, day(14)?))
     });
     let (from, to, next_to) = bounds.ok_or_else(|| bad("week is out of range"))?;
-    // Overdue "at the week's end", but not beyond now: an item due later this week is not
-    // overdue yet.
-    let overdue_at = to.min(at);
     let directory = state.directory.current();
     let reader = Reader::of(&caller.user, &directory);
+    let span = Span {
+        label: week.to_string(),
+        from,
+        to,
+        next_to,
+    };
+    let report = report(&state.pool, &reader, &directory, &span, at).await?;
+    if !as_xlsx {
+        return Ok(axum::Json(report).into_response());
+    }
+    let filename = format!("weekly-{week}.xlsx");
+    let bytes =
+        tokio::task::spawn_blocking(move || workbook(&report, &directory, &span, &Labels::WEEKLY))
+            .await??;
+    Ok(xlsx::download(bytes, &filename))
+}
+
+/// The stretch a report covers: `[from, to)`, and the next one's end for "due next".
+pub(crate) struct Span {
+    /// `2026-W47`, `2026-12`.
+    pub label: String,
+    pub from: Timestamp,
+    pub to: Timestamp,
+    pub next_to: Timestamp,
+}
+
+/// The words of a report's workbook that depend on its period.
+pub(crate) struct Labels {
+    /// The title's start, e.g. 督办事项周报.
+    pub title: &'static str,
+    /// The header of "due in the next period".
+    pub due_next: &'static str,
+    /// The name of the sheet of counts.
+    pub sheet: &'static str,
+}
+
+impl Labels {
+    pub(crate) const WEEKLY: Self = Self {
+        title: "督办事项周报",
+        due_next: "下周到期",
+        sheet: "周报",
+    };
+}
+
+/// The report over `span` of the items `reader` may read, "now" being `at`.
+pub(crate) async fn report(
+    pool: &sqlx::PgPool,
+    reader: &Reader,
+    directory: &Directory,
+    span: &Span,
+    at: Timestamp,
+) -> Result<WeeklyReport, ApiError> {
+    let (from, to, next_to) = (span.from, span.to, span.next_to);
+    // Overdue "at the period's end", but not beyond now: an item due later in it is not
+    // overdue yet.
+    let overdue_at = to.min(at);
 
     let mut items = sqlx::query_as!(
         WeeklyItem,
@@ -170,7 +223,7 @@ async fn weekly(
         overdue_at.millis(),
         MAX_ITEMS + 1,
     )
-    .fetch_all(&state.pool)
+    .fetch_all(pool)
     .await?;
     let truncated = items.len() > usize::try_from(MAX_ITEMS).unwrap_or(usize::MAX);
     items.truncate(usize::try_from(MAX_ITEMS).unwrap_or(usize::MAX));
@@ -187,37 +240,31 @@ async fn weekly(
         .into_iter()
         .chain(unassigned)
         .map(|(unit, counts)| WeeklyUnit {
-            name: unit.as_deref().map(|u| unit_name(&directory, u)),
+            name: unit.as_deref().map(|u| unit_name(directory, u)),
             unit,
             counts,
         })
         .collect();
-    let report = WeeklyReport {
-        week: week.to_string(),
+    Ok(WeeklyReport {
+        week: span.label.clone(),
         from: from.millis(),
         to: to.millis(),
         units,
         totals,
         items,
         truncated,
-    };
-    if !as_xlsx {
-        return Ok(axum::Json(report).into_response());
-    }
-    let filename = format!("weekly-{week}.xlsx");
-    let bytes =
-        tokio::task::spawn_blocking(move || workbook(&report, &directory, from, to)).await??;
-    Ok(xlsx::download(bytes, &filename))
+    })
 }
 
 /// The report as a workbook: sheet 周报 (the counts per unit and in total), sheet 事项 (the
 /// items, each marked with why it is in the report).
-fn workbook(
+pub(crate) fn workbook(
     report: &WeeklyReport,
     directory: &Directory,
-    from: Timestamp,
-    to: Timestamp,
+    span: &Span,
+    labels: &Labels,
 ) -> Result<Vec<u8>, XlsxError> {
+    let (from, to) = (span.from, span.to);
     let formats = Formats::default();
     let mut book = Workbook::new();
     let last_day = to
@@ -225,21 +272,22 @@ fn workbook(
         .unwrap_or(to)
         .local_date();
     let title = format!(
-        "督办事项周报 {}（{} 至 {}）",
+        "{} {}（{} 至 {}）",
+        labels.title,
         report.week,
         from.local_date().format("%Y-%m-%d"),
         last_day.format("%Y-%m-%d"),
     );
 
     let sheet = book.add_worksheet();
-    sheet.set_name("周报")?;
+    sheet.set_name(labels.sheet)?;
     sheet.write_with_format(0, 0, title.as_str(), &formats.title)?;
     let columns = [
         ("单位", 24.0),
         ("新增", 8.0),
         ("有进展", 8.0),
         ("办结", 8.0),
-        ("下周到期", 10.0),
+        (labels.due_next, 10.0),
         ("逾期", 8.0),
     ];
     xlsx::header_row(sheet, 1, &columns, &formats.header)?;
@@ -280,7 +328,7 @@ fn workbook(
         ("新增", 6.0),
         ("有进展", 8.0),
         ("办结", 6.0),
-        ("下周到期", 10.0),
+        (labels.due_next, 10.0),
         ("逾期", 6.0),
     ];
     xlsx::header_row(sheet, 0, &columns, &formats.header)?;

@@ -13,6 +13,7 @@
 //! With each row go the photos its record references (`record_photos`, written in the same
 //! transaction): who may fetch a photo, and which photos are still in use (`crate::blobs`).
 
+mod cycle;
 pub mod row;
 
 use std::sync::Arc;
@@ -81,6 +82,7 @@ pub async fn project_with(
     match Row::of(view) {
         Some(row) => {
             upsert(&mut tx, &id, &row).await?;
+            cycle::write(&mut tx, &id, &row.cycle).await?;
             set_photos(&mut tx, &id, &row.photos).await?;
             if let (false, Content::Record(record)) = (events.is_empty(), &view.content) {
                 notify::store::insert(&mut tx, &Subject::of(&id, record), events).await?;
@@ -91,6 +93,7 @@ pub async fn project_with(
                 .execute(&mut *tx)
                 .await?;
             set_photos(&mut tx, &id, &[]).await?;
+            cycle::forget(&mut tx, &id).await?;
         }
     }
     tx.commit().await
@@ -266,6 +269,11 @@ pub async fn reindex(pool: &PgPool) -> anyhow::Result<Reindexed> {
     .execute(pool)
     .await?
     .rows_affected();
+    sqlx::query!(
+        "delete from record_instructions i where not exists (select 1 from records r where r.id = i.record_id)"
+    )
+    .execute(pool)
+    .await?;
     // References of records that are gone (`records` has no foreign keys pointing at it, so
     // it can be truncated and rebuilt; its photos are tidied here).
     sqlx::query!(

@@ -1,7 +1,7 @@
 //! One row of the projection, as a pure function of a document's [`View`].
 
 use duyan_shared::derived;
-use duyan_shared::records::{DubanItem, PhotoRef, Record, ResearchRecord};
+use duyan_shared::records::{DubanItem, Instruction, PhotoRef, Record, ResearchRecord, Verdict};
 use duyan_shared::time::Timestamp;
 
 use crate::sync::access::{Content, View};
@@ -57,6 +57,46 @@ pub struct Row {
     /// The SHA-256 of every photo the record references, anywhere in it, sorted, each once
     /// (`record_photos`: who may fetch a photo, and which photos are still in use).
     pub photos: Vec<String>,
+    /// The cycle's columns (migration `0015_cycle.sql`).
+    pub cycle: Cycle,
+}
+
+/// What the 工作清单, 批示 tracking and the 考核 read (migration `0015_cycle.sql`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cycle {
+    /// The parent item's id.
+    pub parent: Option<String>,
+    /// The latest progress entry's percent.
+    pub progress_percent: Option<i16>,
+    /// The instants of the reviews that sent the item back.
+    pub returned_ats: Vec<i64>,
+    pub rating: Option<String>,
+    pub evaluated_at: Option<i64>,
+    /// `source_ref`: the record and entry the item was made from.
+    pub source_record: Option<String>,
+    pub source_entry: Option<String>,
+    /// 领导批示 (`record_instructions`).
+    pub instructions: Vec<InstructionRow>,
+}
+
+/// One 领导批示 as `record_instructions` holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstructionRow {
+    pub entry_id: String,
+    pub at: i64,
+    pub by: String,
+    pub text: String,
+}
+
+fn instruction_rows(list: &[Instruction]) -> Vec<InstructionRow> {
+    list.iter()
+        .map(|i| InstructionRow {
+            entry_id: i.id.clone(),
+            at: i.at.millis(),
+            by: i.by.clone(),
+            text: i.text.clone(),
+        })
+        .collect()
 }
 
 fn ms(at: Option<Timestamp>) -> Option<i64> {
@@ -198,6 +238,26 @@ impl Row {
                         .flat_map(|s| s.before_photos.iter().chain(&s.after_photos)),
                 ),
             ),
+            cycle: Cycle {
+                parent: item.parent.map(|p| p.to_string()),
+                progress_percent: item
+                    .progress
+                    .iter()
+                    .rev()
+                    .find_map(|p| p.percent)
+                    .map(|p| i16::from(p.get())),
+                returned_ats: item
+                    .reviews
+                    .iter()
+                    .filter(|r| r.verdict == Verdict::Return)
+                    .map(|r| r.at.millis())
+                    .collect(),
+                rating: item.evaluation.as_ref().map(|e| e.rating.as_str().into()),
+                evaluated_at: item.evaluation.as_ref().map(|e| e.at.millis()),
+                source_record: item.source_ref.as_ref().map(|r| r.record.to_string()),
+                source_entry: item.source_ref.as_ref().and_then(|r| r.entry_id.clone()),
+                instructions: instruction_rows(&item.instructions),
+            },
             ..Self::default()
         }
     }
@@ -253,6 +313,10 @@ impl Row {
                     .flat_map(|v| &v.photos)
                     .chain(record.findings.iter().flat_map(|f| &f.photos)),
             ),
+            cycle: Cycle {
+                instructions: instruction_rows(&record.instructions),
+                ..Cycle::default()
+            },
             ..Self::default()
         }
     }

@@ -19,6 +19,7 @@
 use std::sync::Arc;
 
 use automerge::{ROOT, ReadDoc};
+use duyan_shared::DocumentId;
 use duyan_shared::records::{DubanStatus, Record, RecordKind, RecordReader, Touched};
 use duyan_shared::rules::{self, Problem, Role};
 
@@ -266,7 +267,7 @@ pub struct Refusal {
     pub field: String,
     /// A stable code the app can translate: `not_permitted`, `entries_altered`, `transition`,
     /// `wrong_kind`, `malformed`, `unknown_field`, `not_creator`, `may_not_create`,
-    /// `no_access`, `forged_author`, `foreign_actor`.
+    /// `no_access`, `forged_author`, `foreign_actor`, `own_parent`, `parent_not_readable`.
     pub code: &'static str,
     /// The reason in English, for logs and as a fallback.
     pub message: String,
@@ -306,6 +307,74 @@ const HEADER_KEYS: [&str; 2] = ["type", "schema_version"];
 /// Roles are taken on the record as it was *before* the change, so that nobody gains a role by
 /// the change being reviewed (a handler adding themselves to `handlers`).
 pub fn review(
+    people: &dyn People,
+    user: &str,
+    id: &DocumentId,
+    before: &View,
+    after: &View,
+    after_doc: &automerge::Automerge,
+) -> Verdict {
+    let verdict = review_record(people, user, before, after, after_doc);
+    match people.person(user) {
+        Some(person) => check_parent(verdict, id, &person, before, after),
+        None => verdict,
+    }
+}
+
+/// Adds to `verdict` what is wrong with a new `parent` of a 督办事项: the item itself
+/// (`rules::parent_problem`), or, at creation, a parent set by someone who does not read every
+/// record. Only supervisors may change `parent` later (`FIELD_RULES`), and they read every
+/// record, so nobody hangs an item under one they may not read.
+fn check_parent(
+    verdict: Verdict,
+    id: &DocumentId,
+    person: &Person,
+    before: &View,
+    after: &View,
+) -> Verdict {
+    let Content::Record(Record::Duban(item)) = &after.content else {
+        return verdict;
+    };
+    let (created, old_parent) = match &before.content {
+        Content::Record(Record::Duban(old)) => (false, old.parent),
+        _ => (true, None),
+    };
+    if item.parent.is_none() || item.parent == old_parent {
+        return verdict;
+    }
+    let refusal = match rules::parent_problem(id, item) {
+        Some(problem) => Refusal::new("parent", "own_parent", problem.to_string()),
+        None if created && !reads_everything(person) => Refusal::new(
+            "parent",
+            "parent_not_readable",
+            "only those who read every record may place a new item under another",
+        ),
+        None => return verdict,
+    };
+    match verdict {
+        // A new record is refused whole, as `creation_problem` refuses it.
+        _ if created => Verdict::RestoreAll {
+            refusals: vec![refusal],
+        },
+        Verdict::Accept => Verdict::Restore {
+            fields: vec![("parent".into(), Mode::Whole)],
+            refusals: vec![refusal],
+        },
+        Verdict::Restore {
+            mut fields,
+            mut refusals,
+        } => {
+            if !fields.iter().any(|(f, _)| f == "parent") {
+                fields.push(("parent".into(), Mode::Whole));
+            }
+            refusals.push(refusal);
+            Verdict::Restore { fields, refusals }
+        }
+        all @ Verdict::RestoreAll { .. } => all,
+    }
+}
+
+fn review_record(
     people: &dyn People,
     user: &str,
     before: &View,

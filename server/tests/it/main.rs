@@ -5,9 +5,11 @@
 //! Run one area with `cargo test -p duyan --test it sync::` (the module's name as a filter).
 
 mod auth;
+mod bench_assessments;
 mod bench_projection;
 mod blobs;
 mod common;
+mod cycle_api;
 mod directory;
 mod documents;
 mod notify;

@@ -290,6 +290,11 @@ pub struct DubanItem {
     pub source_ref: Option<SourceRef>,
     /// Which work list.
     pub level: Level,
+    /// The item this one hangs under in the 工作清单 (a 专项 under a company item, one of
+    /// several items under a meeting decision); `None` for a top-level item. Never the item
+    /// itself ([`crate::rules::parent_problem`]).
+    #[autosurgeon(missing = "Option::default")]
+    pub parent: Option<DocumentId>,
     /// Free category, e.g. 安全环保.
     pub category: String,
     /// 一般 / 紧急.

@@ -218,7 +218,7 @@ macro_rules! record_diff {
 
 record_diff!(
     duban_changes, duban_forged, DUBAN_FIELDS, DubanItem,
-    values: [doc_no, title, detail, source, source_ref, level, category, urgency, is_major,
+    values: [doc_no, title, detail, source, source_ref, level, parent, category, urgency, is_major,
         lead_unit, co_units, handlers, supervisors, created_by, created_at, assigned_at, deadline,
         feedback_cycle, evaluation],
     entries: [milestones, progress, urges, extension_requests, reviews, instructions, site_checks],

@@ -67,6 +67,8 @@ pub const FIELD_RULES: &[FieldRule] = &[
     rule(Duban, "source", SUPERVISOR),
     rule(Duban, "source_ref", SUPERVISOR),
     rule(Duban, "level", SUPERVISOR),
+    // Where the item sits in the 工作清单 is the office's call, like its level.
+    rule(Duban, "parent", SUPERVISOR),
     rule(Duban, "category", SUPERVISOR),
     rule(Duban, "urgency", SUPERVISOR),
     rule(Duban, "is_major", SUPERVISOR),

@@ -12,9 +12,11 @@
 
 mod check;
 mod fields;
+mod structure;
 
 pub use check::{Problem, Violation, check_change, entries_in_anothers_name, roles_on};
 pub use fields::{FIELD_RULES, FieldAccess, FieldRule, field_rule};
+pub use structure::{ParentProblem, parent_problem};
 
 use Role::{Handler, Leader, Researcher, Supervisor};
 

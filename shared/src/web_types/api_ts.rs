@@ -138,10 +138,12 @@ api_types! {
     DirectoryUser { id, username, display_name, roles, unit, disabled }
     DirectoryAnswer { units, users }
     ListItem {
-        id, kind as "type", title, doc_no, status, light, days_left, deadline, level, urgency,
+        id, kind as "type", title, doc_no, status, light, days_left, deadline, level, parent,
+        rollup, urgency,
         is_major, lead_unit, co_units, handlers, supervisors, created_by, research_lead,
         research_unit, last_feedback, closed_at, progress_count, updated_at, damaged,
     }
+    Rollup { children, closed, mean_progress, green, yellow, red }
     ListPage { items, next_cursor }
     InboxEntry { id, kind, record_id, record_kind, title, text, at, read }
     InboxPage { items, next_cursor, unread }

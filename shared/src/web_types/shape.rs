@@ -217,7 +217,7 @@ objects! {
     SiteCheck { id, at, by, place, findings, before_photos, after_photos, geo }
     Evaluation { at, by, score, rating, comment }
     DubanItem {
-        doc_no, title, detail, source, source_ref, level, category, urgency, is_major,
+        doc_no, title, detail, source, source_ref, level, parent, category, urgency, is_major,
         lead_unit, co_units, handlers, supervisors, created_by, created_at, assigned_at, deadline,
         feedback_cycle, milestones, status, progress, urges, extension_requests, reviews,
         instructions, site_checks, evaluation,

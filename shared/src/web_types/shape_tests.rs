@@ -30,6 +30,7 @@ fn full_duban_item() -> DubanItem {
         record: DOC_ID.parse().unwrap(),
         entry_id: Some("f1".into()),
     });
+    item.parent = Some(DOC_ID.parse().unwrap());
     item.milestones = vec![Milestone {
         id: "m1".into(),
         title: "制定清运方案".into(),

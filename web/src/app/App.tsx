@@ -25,6 +25,9 @@ const ResearchDetail = lazy(() => import("../research/ResearchDetail"));
 const Dashboard = lazy(() => import("../views/Dashboard"));
 const Settings = lazy(() => import("../views/Settings"));
 const Weekly = lazy(() => import("../views/Weekly"));
+const Instructions = lazy(() => import("../views/Instructions"));
+const Assessments = lazy(() => import("../views/Assessments"));
+const WorkList = lazy(() => import("../views/WorkList"));
 const Inbox = lazy(() => import("../views/Inbox"));
 const PrintView = lazy(() => import("../documents/PrintView"));
 
@@ -55,6 +58,9 @@ export function App() {
             <Route path="inbox" element={<Lazy><Inbox /></Lazy>} />
             <Route path="dashboard" element={<Lazy><Dashboard /></Lazy>} />
             <Route path="reports/weekly" element={<Lazy><Weekly /></Lazy>} />
+            <Route path="instructions" element={<Lazy><Instructions /></Lazy>} />
+            <Route path="assessments" element={<Lazy><Assessments /></Lazy>} />
+            <Route path="worklist" element={<Lazy><WorkList /></Lazy>} />
             <Route path="settings" element={<Lazy><Settings /></Lazy>} />
             <Route path="*" element={<Navigate to="/" replace />} />
           </Route>

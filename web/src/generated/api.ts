@@ -79,6 +79,10 @@ export interface ListItem {
   days_left: number | null;
   deadline: number | null;
   level: string | null;
+  /** The item this one hangs under in the 工作清单. */
+  parent: string | null;
+  /** Its children's progress, when it has children the caller may read. */
+  rollup: Rollup | null;
   urgency: string | null;
   is_major: boolean | null;
   lead_unit: string | null;
@@ -94,6 +98,20 @@ export interface ListItem {
   updated_at: number;
   /** Why the document cannot be read as a record; none when it can. */
   damaged: string | null;
+}
+
+/**
+ * A parent's progress rolled up from the children the caller may read (工作清单): how many,
+ * how many closed, their lights, and the mean of their progress (a closed child counts 100,
+ * an open one its latest reported percent, 0 before any), to one decimal.
+ */
+export interface Rollup {
+  children: number;
+  closed: number;
+  mean_progress: number | null;
+  green: number;
+  yellow: number;
+  red: number;
 }
 
 /** A page of the records list. */

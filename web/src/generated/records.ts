@@ -330,6 +330,12 @@ export interface DubanItem {
   source_ref?: SourceRef | null;
   /** Which work list. */
   level: Scalar<Level>;
+  /**
+   * The item this one hangs under in the 工作清单 (a 专项 under a company item, one of
+   * several items under a meeting decision); `None` for a top-level item. Never the item
+   * itself (`parent_problem`).
+   */
+  parent?: Scalar<DocumentId> | null;
   /** Free category, e.g. 安全环保. */
   category: Scalar;
   /** 一般 / 紧急. */

@@ -115,6 +115,7 @@ export const FIELD_RULES: readonly FieldRule[] = [
   { kind: "duban", field: "source", access: { type: "edit", roles: ["supervisor"] } },
   { kind: "duban", field: "source_ref", access: { type: "edit", roles: ["supervisor"] } },
   { kind: "duban", field: "level", access: { type: "edit", roles: ["supervisor"] } },
+  { kind: "duban", field: "parent", access: { type: "edit", roles: ["supervisor"] } },
   { kind: "duban", field: "category", access: { type: "edit", roles: ["supervisor"] } },
   { kind: "duban", field: "urgency", access: { type: "edit", roles: ["supervisor"] } },
   { kind: "duban", field: "is_major", access: { type: "edit", roles: ["supervisor"] } },

@@ -104,6 +104,17 @@ export default function Dashboard() {
       >
         {t("dashboard.title")}
       </NavBar>
+      <div className="dashboard-links">
+        <Button size="mini" fill="outline" data-testid="open-instructions" onClick={() => navigate("/instructions")}>
+          {t("instructions.title")}
+        </Button>
+        <Button size="mini" fill="outline" data-testid="open-assessments" onClick={() => navigate("/assessments")}>
+          {t("assessments.title")}
+        </Button>
+        <Button size="mini" fill="outline" data-testid="open-worklist" onClick={() => navigate("/worklist")}>
+          {t("worklist.title")}
+        </Button>
+      </div>
       {online && !server && !failed ? <p className="hint dashboard-loading">{t("dashboard.loading")}</p> : null}
       {!online ? <p className="notice">{t("dashboard.local")}</p> : online && failed && !server ? <p className="notice">{t("dashboard.failed")}</p> : null}
       <Card title={t("dashboard.totals")} data-testid="dashboard-totals">

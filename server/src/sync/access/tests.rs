@@ -67,8 +67,18 @@ fn doc_of(record: &Record) -> Automerge {
 
 /// Reviews `after_doc` as written by `user` on top of `before`.
 fn check(table: &Table, user: &str, before: &View, after_doc: &Automerge) -> Verdict {
-    review(table, user, before, &View::of(after_doc, None), after_doc)
+    review(
+        table,
+        user,
+        &DOC,
+        before,
+        &View::of(after_doc, None),
+        after_doc,
+    )
 }
+
+/// The document every review here is of.
+const DOC: DocumentId = DocumentId::from_bytes([7; 16]);
 
 fn view(record: Record) -> View {
     View {
@@ -299,5 +309,44 @@ fn unknown_or_disabled_users_change_nothing() {
             content: Content::Absent
         }
         .readers()
+    ));
+}
+
+#[test]
+fn an_item_is_never_its_own_parent_and_only_readers_of_all_place_new_items() {
+    let table = Table::sample();
+    let before = duban_item();
+    // A supervisor may hang the item under another, not under itself.
+    let mut under_other = before.clone();
+    under_other.parent = Some(DocumentId::from_bytes([8; 16]));
+    assert_eq!(
+        check(
+            &table,
+            "u-li",
+            &view(before.clone().into()),
+            &doc_of(&under_other.into())
+        ),
+        Verdict::Accept
+    );
+    let mut own = before.clone();
+    own.parent = Some(DOC);
+    let verdict = check(&table, "u-li", &view(before.into()), &doc_of(&own.into()));
+    let Verdict::Restore { fields, refusals } = verdict else {
+        panic!("expected a restore, got {verdict:?}");
+    };
+    assert_eq!(fields, [("parent".to_owned(), Mode::Whole)]);
+    assert_eq!(refusals[0].code, "own_parent");
+    // A researcher's draft may not name a parent: they do not read every record.
+    let absent = View {
+        owner: None,
+        content: Content::Absent,
+    };
+    let mut draft = duban_item();
+    draft.created_by = "u-chen".into();
+    draft.status = DubanStatus::Draft;
+    draft.parent = Some(DocumentId::from_bytes([8; 16]));
+    assert!(matches!(
+        check(&table, "u-chen", &absent, &doc_of(&draft.into())),
+        Verdict::RestoreAll { refusals } if refusals[0].code == "parent_not_readable"
     ));
 }

@@ -300,7 +300,7 @@ impl DocCore {
             Touched::by_changes(&self.doc, &self.doc.get_changes(heads_before))
         };
         let after = View::read(&self.doc, before.owner.clone(), &mut self.reader, touched);
-        let verdict = access::review(people, user, before, &after, &self.doc);
+        let verdict = access::review(people, user, &self.id, before, &after, &self.doc);
         self.set_view(after);
         if verdict == Verdict::Accept {
             crate::notify::events::of_review(&mut self.events, before, self.view.as_ref(), user);
