@@ -26,6 +26,7 @@ const Dashboard = lazy(() => import("../views/Dashboard"));
 const Settings = lazy(() => import("../views/Settings"));
 const Weekly = lazy(() => import("../views/Weekly"));
 const Inbox = lazy(() => import("../views/Inbox"));
+const Channels = lazy(() => import("../views/admin/Channels"));
 const PrintView = lazy(() => import("../documents/PrintView"));
 
 export function App() {
@@ -56,6 +57,7 @@ export function App() {
             <Route path="dashboard" element={<Lazy><Dashboard /></Lazy>} />
             <Route path="reports/weekly" element={<Lazy><Weekly /></Lazy>} />
             <Route path="settings" element={<Lazy><Settings /></Lazy>} />
+            <Route path="settings/channels" element={<Lazy><Channels /></Lazy>} />
             <Route path="*" element={<Navigate to="/" replace />} />
           </Route>
         </Route>
