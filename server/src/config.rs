@@ -230,6 +230,33 @@ pub struct Config {
     /// How often reminders (deadlines, 24-hour responses, feedback) are looked for.
     #[arg(long, env = "DUYAN_REMINDER_INTERVAL", default_value = "60s", value_parser = humantime::parse_duration)]
     pub reminder_interval: Duration,
+
+    /// The daily digest's hour (Asia/Shanghai, `HH:MM`) for channels created without one, or
+    /// `off` for no digest unless a channel asks for one.
+    #[arg(long, env = "DUYAN_DIGEST_AT", default_value = "08:30", value_parser = parse_digest_at)]
+    pub digest_at: DigestAt,
+
+    /// Web Push: the VAPID private key, base64url of the P-256 scalar (`npx web-push
+    /// generate-vapid-keys` prints one). Unset: no Web Push; the app hides it.
+    #[arg(long, env = "DUYAN_VAPID_PRIVATE_KEY", hide_env_values = true)]
+    pub vapid_private_key: Option<String>,
+
+    /// Web Push: a contact for push services, `mailto:` or `https:` (required with a key).
+    #[arg(long, env = "DUYAN_VAPID_SUBJECT")]
+    pub vapid_subject: Option<String>,
+}
+
+/// `--digest-at`: a time of day, or none.
+#[derive(Debug, Clone, Copy)]
+pub struct DigestAt(pub Option<chrono::NaiveTime>);
+
+fn parse_digest_at(value: &str) -> Result<DigestAt, String> {
+    if value == "off" {
+        return Ok(DigestAt(None));
+    }
+    crate::notify::clock::parse_hm(value)
+        .map(|t| DigestAt(Some(t)))
+        .ok_or_else(|| "must be HH:MM or off".to_owned())
 }
 
 fn parse_token_ttl(value: &str) -> Result<Duration, String> {

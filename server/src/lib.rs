@@ -137,6 +137,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         &tracker,
     );
     let metrics_for_scraper = metrics.clone();
+    let vapid = match (&config.vapid_private_key, &config.vapid_subject) {
+        (Some(key), Some(subject)) => {
+            Some(Arc::new(notify::webpush::Vapid::from_base64(key, subject)?))
+        }
+        (Some(_), None) => anyhow::bail!("DUYAN_VAPID_PRIVATE_KEY needs DUYAN_VAPID_SUBJECT"),
+        (None, _) => None,
+    };
     let state = AppState {
         pool: pool.clone(),
         hub,
@@ -161,6 +168,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         ),
         notify: notify::Settings {
             allow_private: config.notify_allow_private,
+            digest_at: config.digest_at.0,
+            vapid: vapid.clone(),
         },
     };
     blobs::spawn_cleanup(state.blobs.store.clone(), shutdown.clone(), &tracker);
@@ -177,6 +186,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         state.metrics.clone(),
     )?;
     outbox.spawn(shutdown.clone(), &tracker);
+    if let Some(vapid) = vapid {
+        notify::push::Pusher::new(pool.clone(), vapid, config.notify_allow_private)?
+            .spawn(shutdown.clone(), &tracker);
+    }
     notify::reminders::spawn(
         pool.clone(),
         config.reminder_interval,

@@ -2,7 +2,8 @@
 //! /api/admin/channels/{id}`, and the delivery log `GET /api/admin/channels/{id}/deliveries`.
 //!
 //! A channel is a 企业微信 / 钉钉 / 飞书 group robot or a generic webhook that receives the
-//! events of some units and kinds (`crate::notify`). Secrets are written, never read back.
+//! events of some units and kinds (`crate::notify`), and its units' daily digest at
+//! `digest_at`. Secrets are written, never read back.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::{ApiError, Json};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::notify::{EventKind, channels::KINDS, target};
+use crate::notify::{EventKind, channels::KINDS, clock::parse_hm, target};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -45,6 +46,15 @@ struct NewChannel {
     units: Vec<String>,
     #[serde(default)]
     events: Vec<String>,
+    /// The daily digest's hour, `HH:MM` in Asia/Shanghai; `null` for none; absent for the
+    /// server's default (`DUYAN_DIGEST_AT`, 08:30).
+    #[serde(default, deserialize_with = "present")]
+    digest_at: Option<Option<String>>,
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Serialize)]
@@ -57,6 +67,8 @@ struct Channel {
     has_secret: bool,
     units: Vec<String>,
     events: Vec<String>,
+    /// The daily digest's hour (`HH:MM`, Asia/Shanghai), or none.
+    digest_at: Option<String>,
     created_at: i64,
     /// Messages sent, given up and waiting.
     sent: i64,
@@ -98,10 +110,23 @@ async fn create(
     if new.events.iter().any(|e| EventKind::parse(e).is_none()) || new.events.len() > 50 {
         return Err(bad("events must be event kinds"));
     }
+    let digest_at = match new.digest_at {
+        None => state
+            .notify
+            .digest_at
+            .map(|t| t.format("%H:%M").to_string()),
+        Some(None) => None,
+        Some(Some(at)) => Some(
+            parse_hm(&at)
+                .map(|t| t.format("%H:%M").to_string())
+                .ok_or_else(|| bad("digest_at must be HH:MM or null"))?,
+        ),
+    };
     let has_secret = new.secret.as_ref().is_some_and(|s| !s.is_empty());
     let row = sqlx::query!(
-        r#"insert into notify_channels (kind, name, url, secret, units, events, created_by)
-           values ($1, $2, $3, $4, $5, $6, $7)
+        r#"insert into notify_channels
+               (kind, name, url, secret, units, events, created_by, digest_at)
+           values ($1, $2, $3, $4, $5, $6, $7, $8)
            returning id, (extract(epoch from created_at) * 1000)::int8 as "created_at!""#,
         new.kind,
         name,
@@ -109,7 +134,8 @@ async fn create(
         new.secret.filter(|s| !s.is_empty()),
         &new.units,
         &new.events,
-        caller.user.id
+        caller.user.id,
+        digest_at
     )
     .fetch_one(&state.pool)
     .await
@@ -124,6 +150,7 @@ async fn create(
             has_secret,
             units: new.units,
             events: new.events,
+            digest_at,
             created_at: row.created_at,
             sent: 0,
             failed: 0,
@@ -144,7 +171,7 @@ async fn list(
     admin(&caller)?;
     let rows = sqlx::query!(
         r#"select c.id, c.kind, c.name, c.url, c.secret is not null as "has_secret!",
-                  c.units, c.events, (extract(epoch from c.created_at) * 1000)::int8 as "created_at!",
+                  c.units, c.events, c.digest_at, (extract(epoch from c.created_at) * 1000)::int8 as "created_at!",
                   count(*) filter (where o.status = 'sent') as "sent!",
                   count(*) filter (where o.status = 'failed') as "failed!",
                   count(*) filter (where o.status = 'pending') as "pending!"
@@ -165,6 +192,7 @@ async fn list(
                 has_secret: r.has_secret,
                 units: r.units,
                 events: r.events,
+                digest_at: r.digest_at,
                 created_at: r.created_at,
                 sent: r.sent,
                 failed: r.failed,

@@ -6,7 +6,8 @@
 //! plumbing in [`xlsx`]. Photos are uploaded and read through [`blobs`]. [`directory`]
 //! (`GET /api/directory`) lists units and users for the web app's names and pickers.
 //! [`inbox`] is the user's 消息 (`/api/inbox`), [`channels`] the admins' outbound channels
-//! (`/api/admin/channels`).
+//! (`/api/admin/channels`), [`notifications`] the user's preferences, quiet hours and Web Push
+//! subscriptions (`/api/me/notifications`, `/api/me/push-subscriptions`).
 //! [`documents`] serves a record's Word documents and its dossier (归档 zip).
 //! [`cycle`] is the office's cycle: 批示 tracking, the 考核 per unit, the monthly report, and
 //! the parents' rollup that the list shows.
@@ -24,6 +25,7 @@ pub mod error;
 pub mod inbox;
 pub mod ledger;
 pub mod list;
+pub mod notifications;
 pub mod records;
 pub mod scope;
 pub mod weekly;
@@ -62,6 +64,7 @@ pub fn router() -> Router<AppState> {
         .merge(ledger::router())
         .merge(inbox::router())
         .merge(channels::router())
+        .merge(notifications::router())
         // Streams its bodies itself, with its own limits: `DefaultBodyLimit` below applies to
         // buffering extractors (JSON) only, not to the `Body` the blob routes read.
         .merge(blobs::router())

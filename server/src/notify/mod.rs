@@ -10,23 +10,46 @@
 //!   entry per addressee (`inbox_entries`, read by `api::inbox`) and one outbox message per
 //!   matching channel (`notify_outbox`), all with `on conflict do nothing`, so two processes
 //!   reviewing one change or running the reminder job at once produce each thing once.
+//! - [`digest`]: the daily digest per channel (每日汇总), once per channel and day;
+//!   [`clock`]: times of day in Asia/Shanghai (the digest's hour, quiet hours).
+//! - [`push`]: Web Push to users' devices, with their preferences and quiet hours;
+//!   [`webpush`]: its encryption and VAPID signature.
 //! - [`channels`]: the message formats and signatures of 企业微信, 钉钉, 飞书 and webhooks;
 //!   [`target`]: which URLs may be sent to; [`outbox`]: the delivery workers.
 
 pub mod channels;
+pub mod clock;
+pub mod digest;
 pub mod events;
 pub mod outbox;
+pub mod push;
 pub mod reminders;
 pub mod store;
 pub mod target;
+pub mod webpush;
 
 pub use events::Event;
 
 /// What the API needs of the notification settings.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// `DUYAN_NOTIFY_ALLOW_PRIVATE`: channels may target private and loopback addresses.
     pub allow_private: bool,
+    /// `DUYAN_DIGEST_AT`: the daily digest's hour for channels created without one (`None`:
+    /// such channels get no digest).
+    pub digest_at: Option<chrono::NaiveTime>,
+    /// The VAPID key for Web Push (`DUYAN_VAPID_PRIVATE_KEY`); none: no Web Push.
+    pub vapid: Option<std::sync::Arc<webpush::Vapid>>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            allow_private: false,
+            digest_at: clock::parse_hm(digest::DEFAULT_AT),
+            vapid: None,
+        }
+    }
 }
 
 macro_rules! kinds {
@@ -85,12 +108,17 @@ kinds! {
 /// The public address of the web app (`DUYAN_PUBLIC_URL`), for links in outside messages.
 pub fn record_link(public_url: &str, record_kind: &str, record_id: &str) -> String {
     let base = public_url.trim_end_matches('/');
+    format!("{base}{}", record_path(record_kind, record_id))
+}
+
+/// The web app's path of a record (its screen), e.g. `/items/<id>`.
+pub fn record_path(record_kind: &str, record_id: &str) -> String {
     let path = if record_kind == "research" {
         "research"
     } else {
         "items"
     };
-    format!("{base}/{path}/{record_id}")
+    format!("/{path}/{record_id}")
 }
 
 /// The system clock as a [`duyan_shared::time::Timestamp`].

@@ -190,12 +190,17 @@ pub async fn run_once(pool: &PgPool, now: Timestamp) -> Result<u64, sqlx::Error>
     Ok(new)
 }
 
-/// Runs [`run_once`] every `every` until shutdown.
+/// Runs [`run_once`] and the daily digest's [`super::digest::run_once`] every `every` until
+/// shutdown.
 pub fn spawn(pool: PgPool, every: Duration, shutdown: CancellationToken, tracker: &TaskTracker) {
     tracker.spawn(async move {
         loop {
-            if let Err(error) = run_once(&pool, super::now()).await {
+            let now = super::now();
+            if let Err(error) = run_once(&pool, now).await {
                 tracing::warn!(%error, "reminders: could not write this round; retrying later");
+            }
+            if let Err(error) = super::digest::run_once(&pool, now).await {
+                tracing::warn!(%error, "digest: could not write this round; retrying later");
             }
             tokio::select! {
                 () = tokio::time::sleep(every) => {}

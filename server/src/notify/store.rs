@@ -1,5 +1,6 @@
 //! Writing events: one `notify_events` row per key, one inbox entry per addressee, one outbox
-//! message per matching channel, in the caller's transaction (the projection's, for events of
+//! message per matching channel, one push message per device of an addressee who has not muted
+//! the kind, in the caller's transaction (the projection's, for events of
 //! reviewed changes), all idempotent.
 
 use duyan_shared::records::Record;
@@ -87,6 +88,13 @@ async fn insert_one(
                where c.deleted_at is null
                  and (cardinality(c.units) = 0 or c.units && e.units)
                  and (cardinality(c.events) = 0 or e.kind = any(c.events))
+               on conflict (key) do nothing
+           ), p as (
+               insert into push_outbox (key, subscription_id, event_id)
+               select $1 || '@push:' || s.id, s.id, e.id
+               from e join push_subscriptions s on s.user_id = any($11::text[])
+               left join notify_preferences n on n.user_id = s.user_id
+               where not coalesce(e.kind = any(n.muted), false)
                on conflict (key) do nothing
            )
            select count(*) as "new!" from e"#,

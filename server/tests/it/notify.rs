@@ -20,7 +20,7 @@ use crate::common::{Caller, TestApp, item, test_app};
 
 /// Changes a stored record as `actor` and projects it with the events of the change, as the
 /// document task does after reviewing a message.
-async fn change_as(
+pub(crate) async fn change_as(
     app: &TestApp,
     id: DocumentId,
     doc: &mut AutoCommit,
@@ -44,7 +44,7 @@ async fn change_as(
     project_with(&app.pool, id, &view, &events).await.unwrap();
 }
 
-fn urge(id: &str, by: &str, message: &str) -> Urge {
+pub(crate) fn urge(id: &str, by: &str, message: &str) -> Urge {
     Urge {
         id: id.into(),
         at: shanghai(2026, 11, 5, 9, 0),
@@ -54,7 +54,7 @@ fn urge(id: &str, by: &str, message: &str) -> Urge {
     }
 }
 
-async fn call(
+pub(crate) async fn call(
     app: &TestApp,
     caller: Option<&Caller>,
     method: &str,

@@ -29,6 +29,7 @@ const Instructions = lazy(() => import("../views/Instructions"));
 const Assessments = lazy(() => import("../views/Assessments"));
 const WorkList = lazy(() => import("../views/WorkList"));
 const Inbox = lazy(() => import("../views/Inbox"));
+const Channels = lazy(() => import("../views/admin/Channels"));
 const PrintView = lazy(() => import("../documents/PrintView"));
 
 export function App() {
@@ -62,6 +63,7 @@ export function App() {
             <Route path="assessments" element={<Lazy><Assessments /></Lazy>} />
             <Route path="worklist" element={<Lazy><WorkList /></Lazy>} />
             <Route path="settings" element={<Lazy><Settings /></Lazy>} />
+            <Route path="settings/channels" element={<Lazy><Channels /></Lazy>} />
             <Route path="*" element={<Navigate to="/" replace />} />
           </Route>
         </Route>

@@ -1,8 +1,10 @@
 // English: every key of the Chinese dictionary (the type makes a missing one a compile error).
 
+import { enNotify } from "./notify";
 import type { zh } from "./zh";
 
 export const en: Record<keyof typeof zh, string> = {
+  ...enNotify,
   "app.name": "Duyan",
   "common.loading": "Loading…",
   "common.submit": "Submit",

@@ -1,6 +1,9 @@
 // 简体中文: the app's first language. This dictionary defines the message keys.
 
+import { zhNotify } from "./notify";
+
 export const zh = {
+  ...zhNotify,
   "app.name": "督研",
   "common.loading": "加载中…",
   "common.submit": "提交",

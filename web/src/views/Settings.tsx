@@ -1,4 +1,5 @@
-// Settings: language, the storage this app uses on the phone, and signing out.
+// Settings: language, notifications, the storage this app uses on the phone, and signing out;
+// for admins the documents' heading and the way to the outside channels.
 
 import { useEffect, useState } from "react";
 import { Button, Dialog, List, NavBar, Toast } from "antd-mobile";
@@ -11,6 +12,7 @@ import { setLanguage, useLang, useT, enumLabel } from "../i18n";
 import { unsyncedCount } from "../sync/localIndex";
 import { ApiFailure } from "../auth/api";
 import { MAX_ISSUER_CHARS, saveIssuer, useIssuer } from "../documents/heading";
+import { NotifySettings } from "../notify/NotifySettings";
 
 function size(bytes: number): string {
   const mb = bytes / (1024 * 1024);
@@ -68,7 +70,15 @@ export default function Settings() {
         </List.Item>
         <List.Item extra={entries.filter((e) => e.summary).length}>{t("settings.records")}</List.Item>
       </List>
+      <NotifySettings />
       {client.user.roles.includes("admin") ? <IssuerSetting /> : null}
+      {client.user.roles.includes("admin") ? (
+        <List>
+          <List.Item arrow data-testid="channels-entry" onClick={() => navigate("/settings/channels")}>
+            {t("channels.entry")}
+          </List.Item>
+        </List>
+      ) : null}
       <div className="section">
         <Button block color="danger" fill="outline" data-testid="sign-out" onClick={() => void signOut()}>
           {t("settings.sign_out")}

@@ -114,6 +114,7 @@ pub async fn app_state(pool: PgPool, auth: AuthConfig) -> AppState {
         blobs: duyan::blobs::Blobs::postgres(pool.clone(), Default::default()),
         notify: duyan::notify::Settings {
             allow_private: true,
+            ..Default::default()
         },
     }
 }
