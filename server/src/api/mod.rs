@@ -6,12 +6,14 @@
 //! plumbing in [`xlsx`]. Photos are uploaded and read through [`blobs`]. [`directory`]
 //! (`GET /api/directory`) lists units and users for the web app's names and pickers.
 //! [`inbox`] is the user's 消息 (`/api/inbox`), [`channels`] the admins' outbound channels
-//! (`/api/admin/channels`).
+//! (`/api/admin/channels`), [`admin`] the admins' users and units (`/api/admin/users`,
+//! `/api/admin/units`).
 //! [`documents`] serves a record's Word documents and its dossier (归档 zip).
 //!
 //! Every answer under `/api`, errors included, is JSON: an unknown path is a JSON 404 (never
 //! the web app's `index.html`), a body axum cannot read is a JSON 400/413/415.
 
+pub mod admin;
 pub mod blobs;
 pub mod channels;
 pub mod dashboard;
@@ -58,6 +60,7 @@ pub fn router() -> Router<AppState> {
         .merge(ledger::router())
         .merge(inbox::router())
         .merge(channels::router())
+        .merge(admin::router())
         // Streams its bodies itself, with its own limits: `DefaultBodyLimit` below applies to
         // buffering extractors (JSON) only, not to the `Body` the blob routes read.
         .merge(blobs::router())
