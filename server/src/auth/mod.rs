@@ -241,12 +241,7 @@ impl Auth {
     /// Whether `user` must set a new password before anything else: theirs is a one-time one
     /// and they are not exempt (see [`AuthConfig::password_change_exempt`]).
     pub fn must_change_password(&self, user: &User) -> bool {
-        user.must_change_password
-            && !self
-                .config
-                .password_change_exempt
-                .iter()
-                .any(|name| *name == user.username)
+        user.must_change_password && !self.config.password_change_exempt.contains(&user.username)
     }
 
     /// [`Auth::verify_access`], then the directory's word: the session must not be revoked

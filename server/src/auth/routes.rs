@@ -189,7 +189,7 @@ async fn me(
 /// exempt from the change (the demo users under `--demo`), so the app does not ask them.
 fn effective(state: &AppState, mut account: Account) -> Account {
     let exempt = &state.auth.config().password_change_exempt;
-    if exempt.iter().any(|name| *name == account.username) {
+    if exempt.contains(&account.username) {
         account.must_change_password = false;
     }
     account
