@@ -65,11 +65,13 @@ file.test("a one-time password leads to the password form, then to administratio
   assert.match(given, /^[A-Za-z0-9]{12}$/);
   await session.screenshot(admin, "admin-user-one-time-password");
   await admin.getByRole("button", { name: "确定" }).click();
+  await shown.waitFor({ state: "detached" });
   const row = admin.getByTestId("admin-user-wangfang");
   await row.filter({ hasText: "王芳" }).waitFor();
   assert.match(await row.innerText(), /承办人/);
   assert.match(await row.innerText(), /炼油二车间/);
   assert.match(await row.innerText(), /待改密/);
+  await admin.evaluate(() => window.scrollTo(0, 0));
   await session.screenshot(admin, "admin-users");
 
   // 单位管理: add 炼油三车间 below 炼油厂, then move 九号厂区 below it.
