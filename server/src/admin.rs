@@ -166,9 +166,6 @@ async fn run_unit(pool: &PgPool, command: UnitCommand) -> anyhow::Result<()> {
     match command {
         UnitCommand::Add { id, name, parent } => {
             let id = id.trim().to_owned();
-            if id.is_empty() || name.trim().is_empty() {
-                bail!("unit id and name may not be empty");
-            }
             users::create_unit(
                 pool,
                 &UnitRow {
@@ -238,21 +235,7 @@ pub async fn ensure_first_admin(pool: &PgPool, password: Option<&str>) -> anyhow
 }
 
 fn parse_roles(given: &[String]) -> anyhow::Result<Vec<Role>> {
-    let roles = given
-        .iter()
-        .map(|r| r.trim())
-        .filter(|r| !r.is_empty())
-        .map(|r| {
-            r.to_lowercase().parse::<Role>().map_err(|_| {
-                let known: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-                anyhow::anyhow!("unknown role {r:?}: expected one of {}", known.join(", "))
-            })
-        })
-        .collect::<anyhow::Result<Vec<Role>>>()?;
-    if roles.is_empty() {
-        bail!("give at least one --role");
-    }
-    Ok(roles)
+    Ok(users::parse_roles(given)?)
 }
 
 /// A random password of 12 characters from an alphabet without look-alikes (0/O, 1/l/I), to

@@ -46,6 +46,12 @@ const USERS: &[(&str, &str, Role, &str)] = &[
     ("zhaolei", "赵磊", Role::Viewer, "refinery-workshop-1"),
 ];
 
+/// The demo users' usernames: exempt from changing the well-known password under `--demo`
+/// only (`AuthConfig::password_change_exempt`).
+pub fn usernames() -> Vec<String> {
+    USERS.iter().map(|(name, ..)| (*name).to_owned()).collect()
+}
+
 /// Seeds the demo data unless this database has it already; prints the usernames.
 pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
     let hash = {
@@ -85,7 +91,10 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
             roles: vec![*role],
             unit: Some((*unit).into()),
             password_hash: hash.clone(),
-            must_change_password: false,
+            // The password is printed and documented, so it is as good as one-time: outside
+            // `--demo` (a demo database kept and served for real) these users must change it.
+            // Under `--demo` they are exempt (see `usernames`).
+            must_change_password: true,
         };
         let id = users::create_user(&mut *tx, &user)
             .await

@@ -34,6 +34,8 @@ pub struct User {
     /// The unit (department) the user belongs to.
     pub unit: Option<String>,
     pub disabled: bool,
+    /// Signed in with a one-time password: must set a new one before anything else.
+    pub must_change_password: bool,
 }
 
 impl User {
@@ -273,10 +275,12 @@ async fn read(pool: &PgPool) -> Result<Directory, sqlx::Error> {
     let version = sqlx::query_scalar!("select version from directory_version")
         .fetch_one(&mut *tx)
         .await?;
-    let users =
-        sqlx::query!("select id, username, display_name, roles, unit_id, disabled from users")
-            .fetch_all(&mut *tx)
-            .await?;
+    let users = sqlx::query!(
+        "select id, username, display_name, roles, unit_id, disabled, must_change_password
+             from users"
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     let units = sqlx::query!("select id, name, parent_id from units")
         .fetch_all(&mut *tx)
         .await?;
@@ -293,6 +297,7 @@ async fn read(pool: &PgPool) -> Result<Directory, sqlx::Error> {
         display_name: row.display_name,
         unit: row.unit_id,
         disabled: row.disabled,
+        must_change_password: row.must_change_password,
     });
     let units = units.into_iter().map(|row| Unit {
         id: row.id,
@@ -394,6 +399,7 @@ mod tests {
             roles: vec![Role::Handler],
             unit: None,
             disabled: false,
+            must_change_password: false,
         };
         let directory = Directory::new([user], [], ["s-old".to_owned()], 7);
         assert_eq!(directory.user_by_username("ZhangSan").unwrap().id, "u1");

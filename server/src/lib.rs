@@ -71,6 +71,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         config.jwt_secret.as_deref(),
         AuthConfig {
             access_ttl: config.access_token_ttl,
+            password_change_exempt: if config.demo {
+                demo::usernames()
+            } else {
+                Vec::new()
+            },
             ..AuthConfig::default()
         },
     )?);

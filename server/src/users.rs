@@ -7,6 +7,9 @@ use sqlx::{PgExecutor, PgPool};
 
 use crate::auth::sessions;
 
+mod units;
+pub use units::{UnitRow, create_unit, list_units, update_unit};
+
 /// Why a user or unit could not be written: the cases a person can fix, and the rest.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -20,8 +23,51 @@ pub enum WriteError {
     UnknownUser(String),
     #[error("usernames may not be empty, contain spaces or be `system`")]
     InvalidUsername,
+    #[error("display names must have 1 to {MAX_NAME_CHARS} characters")]
+    InvalidDisplayName,
+    #[error(
+        "unknown role {0:?}: expected one of admin, leader, supervisor, handler, researcher, viewer"
+    )]
+    UnknownRole(String),
+    #[error("give at least one role")]
+    NoRoles,
+    #[error("unit ids and names must have 1 to {MAX_NAME_CHARS} characters")]
+    InvalidUnit,
+    #[error("unit {0:?} cannot move below itself or a unit under it")]
+    UnitCycle(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+}
+
+/// Longest display name, unit name and unit id accepted: they are labels on a phone screen.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// Roles as given by a person (CLI flags, the admin API): trimmed, case-insensitive, at least
+/// one, duplicates dropped.
+pub fn parse_roles(given: &[String]) -> Result<Vec<Role>, WriteError> {
+    let mut roles = Vec::new();
+    for role in given.iter().map(|r| r.trim()).filter(|r| !r.is_empty()) {
+        let role: Role = role
+            .to_lowercase()
+            .parse()
+            .map_err(|_| WriteError::UnknownRole(role.to_owned()))?;
+        if !roles.contains(&role) {
+            roles.push(role);
+        }
+    }
+    if roles.is_empty() {
+        return Err(WriteError::NoRoles);
+    }
+    Ok(roles)
+}
+
+/// A display name, trimmed, or why not.
+pub fn check_display_name(name: &str) -> Result<String, WriteError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(WriteError::InvalidDisplayName);
+    }
+    Ok(name.to_owned())
 }
 
 /// The username as stored and looked up: trimmed and lowercased, since sign-in is
@@ -52,14 +98,19 @@ fn role_strings(roles: &[Role]) -> Vec<String> {
 /// Creates a user; returns its id.
 pub async fn create_user(db: impl PgExecutor<'_>, user: &NewUser) -> Result<String, WriteError> {
     let username = normalize_username(&user.username);
-    if username.is_empty() || username.contains(char::is_whitespace) || username == "system" {
+    if username.is_empty()
+        || username.contains(char::is_whitespace)
+        || username == "system"
+        || username.chars().count() > MAX_NAME_CHARS
+    {
         return Err(WriteError::InvalidUsername);
     }
+    let display_name = check_display_name(&user.display_name)?;
     let result = sqlx::query_scalar!(
         "insert into users (username, display_name, password_hash, roles, unit_id, must_change_password)
          values ($1, $2, $3, $4, $5, $6) returning id",
         username,
-        user.display_name,
+        display_name,
         user.password_hash,
         &role_strings(&user.roles),
         user.unit,
@@ -76,7 +127,7 @@ pub async fn create_user(db: impl PgExecutor<'_>, user: &NewUser) -> Result<Stri
     })
 }
 
-fn constraint(error: &sqlx::Error) -> Option<&str> {
+pub(crate) fn constraint(error: &sqlx::Error) -> Option<&str> {
     error.as_database_error().and_then(|e| e.constraint())
 }
 
@@ -182,25 +233,79 @@ pub async fn set_password(
     Ok(updated == 1)
 }
 
-/// Disables or enables `username`. Disabling also ends all of the user's sessions, so their
-/// devices are signed out at once instead of when their tokens would have expired.
+/// Disables or enables `username` (see [`set_disabled_by_id`]).
 pub async fn set_disabled(pool: &PgPool, username: &str, disabled: bool) -> Result<(), WriteError> {
-    let username = normalize_username(username);
+    let id = id_of(pool, username).await?;
+    set_disabled_by_id(pool, &id, disabled).await
+}
+
+/// Disables or enables user `id`. Disabling also ends all of the user's sessions, so their
+/// devices are signed out at once instead of when their tokens would have expired.
+pub async fn set_disabled_by_id(pool: &PgPool, id: &str, disabled: bool) -> Result<(), WriteError> {
     let mut tx = pool.begin().await?;
-    let id = sqlx::query_scalar!(
-        "update users set disabled = $2, updated_at = now()
-         where username = $1 and id <> 'system' returning id",
-        username,
+    let updated = sqlx::query!(
+        "update users set disabled = $2, updated_at = now() where id = $1 and id <> 'system'",
+        id,
         disabled
     )
-    .fetch_optional(&mut *tx)
+    .execute(&mut *tx)
     .await?
-    .ok_or_else(|| WriteError::UnknownUser(username.clone()))?;
+    .rows_affected();
+    if updated == 0 {
+        return Err(WriteError::UnknownUser(id.to_owned()));
+    }
     if disabled {
-        sessions::revoke_all_of_user(&mut tx, &id, None).await?;
+        sessions::revoke_all_of_user(&mut tx, id, None).await?;
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// What an admin may change of a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    pub display_name: Option<String>,
+    pub roles: Option<Vec<Role>>,
+    /// `Some(None)` takes the user out of every unit.
+    pub unit: Option<Option<String>>,
+}
+
+/// Changes user `id` (not `system`). A change of roles or unit changes what the user may read
+/// and do; the directory's reload carries it to every process and sync session.
+pub async fn update_user(pool: &PgPool, id: &str, change: &UserChange) -> Result<(), WriteError> {
+    let display_name = change
+        .display_name
+        .as_deref()
+        .map(check_display_name)
+        .transpose()?;
+    let roles = change.roles.as_deref().map(role_strings);
+    let (set_unit, unit) = match &change.unit {
+        Some(unit) => (true, unit.clone()),
+        None => (false, None),
+    };
+    let result = sqlx::query!(
+        "update users set
+             display_name = coalesce($2, display_name),
+             roles = coalesce($3, roles),
+             unit_id = case when $4 then $5 else unit_id end,
+             updated_at = now()
+         where id = $1 and id <> 'system'",
+        id,
+        display_name,
+        roles.as_deref(),
+        set_unit,
+        unit
+    )
+    .execute(pool)
+    .await;
+    match result {
+        Ok(done) if done.rows_affected() == 0 => Err(WriteError::UnknownUser(id.to_owned())),
+        Ok(_) => Ok(()),
+        Err(error) => Err(match constraint(&error) {
+            Some("users_unit_id_fkey") => WriteError::UnknownUnit(unit.unwrap_or_default()),
+            _ => WriteError::Database(error),
+        }),
+    }
 }
 
 /// The id of `username`.
@@ -213,41 +318,4 @@ pub async fn id_of(pool: &PgPool, username: &str) -> Result<String, WriteError> 
     .fetch_optional(pool)
     .await?
     .ok_or(WriteError::UnknownUser(username))
-}
-
-/// A unit as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnitRow {
-    pub id: String,
-    pub name: String,
-    pub parent_id: Option<String>,
-}
-
-/// Creates a unit.
-pub async fn create_unit(db: impl PgExecutor<'_>, unit: &UnitRow) -> Result<(), WriteError> {
-    let result = sqlx::query!(
-        "insert into units (id, name, parent_id) values ($1, $2, $3)",
-        unit.id,
-        unit.name,
-        unit.parent_id
-    )
-    .execute(db)
-    .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(error) => Err(match constraint(&error) {
-            Some("units_pkey") => WriteError::DuplicateUnit(unit.id.clone()),
-            Some("units_parent_id_fkey") => {
-                WriteError::UnknownUnit(unit.parent_id.clone().unwrap_or_default())
-            }
-            _ => WriteError::Database(error),
-        }),
-    }
-}
-
-/// Every unit, by id.
-pub async fn list_units(pool: &PgPool) -> Result<Vec<UnitRow>, sqlx::Error> {
-    sqlx::query_as!(UnitRow, "select id, name, parent_id from units order by id")
-        .fetch_all(pool)
-        .await
 }

@@ -7,7 +7,8 @@
 //! (`GET /api/directory`) lists units and users for the web app's names and pickers.
 //! [`inbox`] is the user's 消息 (`/api/inbox`), [`channels`] the admins' outbound channels
 //! (`/api/admin/channels`), [`notifications`] the user's preferences, quiet hours and Web Push
-//! subscriptions (`/api/me/notifications`, `/api/me/push-subscriptions`).
+//! subscriptions (`/api/me/notifications`, `/api/me/push-subscriptions`), [`admin`] the admins'
+//! users and units (`/api/admin/users`, `/api/admin/units`).
 //! [`documents`] serves a record's Word documents and its dossier (归档 zip).
 //! [`cycle`] is the office's cycle: 批示 tracking, the 考核 per unit, the monthly report, and
 //! the parents' rollup that the list shows.
@@ -15,6 +16,7 @@
 //! Every answer under `/api`, errors included, is JSON: an unknown path is a JSON 404 (never
 //! the web app's `index.html`), a body axum cannot read is a JSON 400/413/415.
 
+pub mod admin;
 pub mod blobs;
 pub mod channels;
 pub mod cycle;
@@ -65,6 +67,7 @@ pub fn router() -> Router<AppState> {
         .merge(inbox::router())
         .merge(channels::router())
         .merge(notifications::router())
+        .merge(admin::router())
         // Streams its bodies itself, with its own limits: `DefaultBodyLimit` below applies to
         // buffering extractors (JSON) only, not to the `Body` the blob routes read.
         .merge(blobs::router())

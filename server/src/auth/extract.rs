@@ -39,6 +39,27 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
+/// The signed-in caller, also one who signed in with a one-time password and has not set a
+/// new one yet: for `/api/me`, `/api/me/password` and sign-out only.
+#[derive(Debug, Clone)]
+pub struct SignedInUser(pub CurrentUser);
+
+impl FromRequestParts<AppState> for SignedInUser {
+    type Rejection = AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AuthError> {
+        let token = bearer_token(&parts.headers).ok_or(AuthError::Missing)?;
+        let found = state
+            .auth
+            .authenticate_any(token, &state.directory.current())?;
+        Ok(Self(CurrentUser {
+            user: found.user,
+            session_id: found.claims.sid,
+            expires_at: found.claims.exp,
+        }))
+    }
+}
+
 /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;

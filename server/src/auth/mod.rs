@@ -50,6 +50,9 @@ pub struct AuthConfig {
     pub leeway: Duration,
     /// Failed sign-ins allowed before the limiter answers 429.
     pub limits: LoginLimits,
+    /// Usernames that may work with a one-time password: the demo users under `serve --demo`
+    /// only, whose well-known password is the point of a demo.
+    pub password_change_exempt: Vec<String>,
 }
 
 impl Default for AuthConfig {
@@ -59,6 +62,7 @@ impl Default for AuthConfig {
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
             leeway: Duration::from_secs(5),
             limits: LoginLimits::default(),
+            password_change_exempt: Vec::new(),
         }
     }
 }
@@ -98,11 +102,22 @@ pub enum AuthError {
     /// The user no longer exists or is disabled.
     #[error("account unavailable")]
     UserUnavailable,
+    /// Signed in with a one-time password: only `/api/me`, `/api/me/password` and sign-out
+    /// answer until a new password is set. 403, not 401: signing in again would not help.
+    #[error("请先设置新密码 (set a new password first)")]
+    PasswordChangeRequired,
 }
 
 impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
-        ApiError::unauthorized(error.to_string())
+        match error {
+            AuthError::PasswordChangeRequired => ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "password_change_required",
+                error.to_string(),
+            ),
+            _ => ApiError::unauthorized(error.to_string()),
+        }
     }
 }
 
@@ -209,10 +224,30 @@ impl Auth {
         }
     }
 
-    /// [`Auth::verify_access`], then the directory's word: the session must not be revoked
-    /// and the user must exist and be enabled. What every authenticated endpoint (and the
-    /// WebSocket handler) needs.
+    /// [`Auth::authenticate_any`], and the user must not owe a new password. What every
+    /// authenticated endpoint (and the WebSocket handler) needs.
     pub fn authenticate(
+        &self,
+        token: &str,
+        directory: &Directory,
+    ) -> Result<Authenticated, AuthError> {
+        let found = self.authenticate_any(token, directory)?;
+        if self.must_change_password(&found.user) {
+            return Err(AuthError::PasswordChangeRequired);
+        }
+        Ok(found)
+    }
+
+    /// Whether `user` must set a new password before anything else: theirs is a one-time one
+    /// and they are not exempt (see [`AuthConfig::password_change_exempt`]).
+    pub fn must_change_password(&self, user: &User) -> bool {
+        user.must_change_password && !self.config.password_change_exempt.contains(&user.username)
+    }
+
+    /// [`Auth::verify_access`], then the directory's word: the session must not be revoked
+    /// and the user must exist and be enabled. Only for the routes a user with a one-time
+    /// password may call; the rest use [`Auth::authenticate`].
+    pub fn authenticate_any(
         &self,
         token: &str,
         directory: &Directory,

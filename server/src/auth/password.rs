@@ -94,14 +94,58 @@ impl Default for Hasher {
     }
 }
 
-/// Checks a new password's strength; returns the refusal to send.
-pub fn check_new_password(password: &str) -> Result<(), ApiError> {
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(ApiError::bad_request(format!(
+/// Longest password accepted: Argon2 takes any length, but nobody types more, and a huge one
+/// is only work for the server.
+pub const MAX_PASSWORD_CHARS: usize = 128;
+
+/// Why a password someone chose for themselves is refused, in words for them; `None` when it
+/// is good enough. At least [`MIN_PASSWORD_CHARS`] characters of at least two kinds (letters,
+/// digits, others), not the username, not the password it replaces: the rules that stop the
+/// guesses tried first, without rules so strict that people write the password down.
+pub fn weakness(password: &str, username: &str, current: &str) -> Option<String> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Some(format!(
             "密码至少 {MIN_PASSWORD_CHARS} 个字符 (the password must have at least {MIN_PASSWORD_CHARS} characters)"
-        )));
+        ));
     }
-    Ok(())
+    if chars > MAX_PASSWORD_CHARS {
+        return Some(format!(
+            "密码最多 {MAX_PASSWORD_CHARS} 个字符 (the password may have at most {MAX_PASSWORD_CHARS} characters)"
+        ));
+    }
+    let letters = password.chars().any(char::is_alphabetic);
+    let digits = password.chars().any(|c| c.is_ascii_digit());
+    let others = password
+        .chars()
+        .any(|c| !c.is_alphabetic() && !c.is_ascii_digit());
+    if u8::from(letters) + u8::from(digits) + u8::from(others) < 2 {
+        return Some(
+            "密码须包含字母、数字、符号中的至少两类 (use at least two of letters, digits and symbols)"
+                .to_owned(),
+        );
+    }
+    if password.to_lowercase().contains(&username.to_lowercase()) {
+        return Some("密码不能包含用户名 (the password may not contain the username)".to_owned());
+    }
+    if password == current {
+        return Some(
+            "新密码不能与原密码相同 (the new password must differ from the current one)".to_owned(),
+        );
+    }
+    None
+}
+
+/// [`weakness`] as the API's refusal (400 `weak_password`).
+pub fn check_new_password(password: &str, username: &str, current: &str) -> Result<(), ApiError> {
+    match weakness(password, username, current) {
+        Some(why) => Err(ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "weak_password",
+            why,
+        )),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -116,5 +160,29 @@ mod tests {
         assert!(!verify_blocking("wrong horse", Some(&hash)));
         assert!(!verify_blocking("correct horse", None));
         assert!(!verify_blocking("!", Some("!")));
+    }
+
+    #[test]
+    fn weak_passwords_are_refused_with_a_reason() {
+        assert!(weakness("short1", "zhangwei", "old").unwrap().contains("8"));
+        assert!(
+            weakness("abcdefghij", "zhangwei", "old")
+                .unwrap()
+                .contains("两类")
+        );
+        assert!(weakness("12345678", "zhangwei", "old").is_some());
+        assert!(
+            weakness("Zhangwei-2026", "zhangwei", "old")
+                .unwrap()
+                .contains("用户名")
+        );
+        assert!(
+            weakness("same pass 1", "zhangwei", "same pass 1")
+                .unwrap()
+                .contains("原密码")
+        );
+        assert!(weakness(&"a1".repeat(65), "zhangwei", "old").is_some());
+        assert_eq!(weakness("a new password", "zhangwei", "old"), None);
+        assert_eq!(weakness("督办密码2026", "zhangwei", "old"), None);
     }
 }

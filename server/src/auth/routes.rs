@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use axum::{Json as JsonResponse, Router};
 use serde::Deserialize;
 
-use super::extract::{ClientAddr, CurrentUser};
+use super::extract::{ClientAddr, SignedInUser};
 use super::password::check_new_password;
 use super::sessions::{self, Rotation};
 use crate::api::{ApiError, Json};
@@ -39,10 +39,14 @@ struct RefreshRequest {
     refresh_token: String,
 }
 
+/// `{"current", "new"}`; `old_password` / `new_password` are the names the first clients
+/// used and stay accepted.
 #[derive(Deserialize)]
 struct PasswordRequest {
-    old_password: String,
-    new_password: String,
+    #[serde(alias = "old_password")]
+    current: String,
+    #[serde(alias = "new_password")]
+    new: String,
 }
 
 /// What login and refresh answer: the wire type of the domain crate.
@@ -117,6 +121,7 @@ async fn tokens(
     let account = users::account(&state.pool, user_id)
         .await?
         .ok_or_else(|| ApiError::internal(format!("user {user_id} vanished while signing in")))?;
+    let account = effective(state, account);
     // A user created or re-enabled by another process a moment ago may not be in this
     // process's directory yet; without this, their first request could be refused until the
     // next poll.
@@ -162,7 +167,7 @@ async fn refresh(
 
 async fn logout(
     State(state): State<AppState>,
-    caller: CurrentUser,
+    SignedInUser(caller): SignedInUser,
 ) -> Result<StatusCode, ApiError> {
     sessions::revoke(&state.pool, &caller.session_id).await?;
     tracing::info!(user = %caller.user.id, session = %caller.session_id, "signed out");
@@ -172,17 +177,27 @@ async fn logout(
 
 async fn me(
     State(state): State<AppState>,
-    caller: CurrentUser,
+    SignedInUser(caller): SignedInUser,
 ) -> Result<JsonResponse<Account>, ApiError> {
     let account = users::account(&state.pool, &caller.user.id)
         .await?
         .ok_or(super::AuthError::UserUnavailable)?;
-    Ok(JsonResponse(account))
+    Ok(JsonResponse(effective(&state, account)))
+}
+
+/// The account as the client should act on it: `must_change_password` is false for a user
+/// exempt from the change (the demo users under `--demo`), so the app does not ask them.
+fn effective(state: &AppState, mut account: Account) -> Account {
+    let exempt = &state.auth.config().password_change_exempt;
+    if exempt.contains(&account.username) {
+        account.must_change_password = false;
+    }
+    account
 }
 
 async fn change_password(
     State(state): State<AppState>,
-    caller: CurrentUser,
+    SignedInUser(caller): SignedInUser,
     ClientAddr(address): ClientAddr,
     Json(request): Json<PasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
@@ -198,7 +213,11 @@ async fn change_password(
     let stored = users::credentials(&state.pool, &user.username)
         .await?
         .map(|c| c.password_hash);
-    if !auth.passwords.verify(request.old_password, stored).await? {
+    if !auth
+        .passwords
+        .verify(request.current.clone(), stored)
+        .await?
+    {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "wrong_password",
@@ -206,8 +225,8 @@ async fn change_password(
         ));
     }
     auth.limiter.succeeded(&user.username, attempt).await?;
-    check_new_password(&request.new_password)?;
-    let hash = auth.passwords.hash(request.new_password).await?;
+    check_new_password(&request.new, &user.username, &request.current)?;
+    let hash = auth.passwords.hash(request.new).await?;
     users::set_password(
         &state.pool,
         &user.id,

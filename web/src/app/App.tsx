@@ -31,6 +31,9 @@ const WorkList = lazy(() => import("../views/WorkList"));
 const Inbox = lazy(() => import("../views/Inbox"));
 const Channels = lazy(() => import("../views/admin/Channels"));
 const PrintView = lazy(() => import("../documents/PrintView"));
+const ChangePassword = lazy(() => import("../views/ChangePassword"));
+const AdminUsers = lazy(() => import("../views/admin/Users"));
+const AdminUnits = lazy(() => import("../views/admin/Units"));
 
 export function App() {
   const lang = useLang();
@@ -64,6 +67,9 @@ export function App() {
             <Route path="worklist" element={<Lazy><WorkList /></Lazy>} />
             <Route path="settings" element={<Lazy><Settings /></Lazy>} />
             <Route path="settings/channels" element={<Lazy><Channels /></Lazy>} />
+            <Route path="settings/password" element={<Lazy><ChangePassword /></Lazy>} />
+            <Route path="settings/users" element={<Lazy><AdminUsers /></Lazy>} />
+            <Route path="settings/units" element={<Lazy><AdminUnits /></Lazy>} />
             <Route path="*" element={<Navigate to="/" replace />} />
           </Route>
         </Route>
@@ -93,12 +99,15 @@ export function Loading() {
 function SignedIn() {
   const session = useSyncExternalStore(sessions.subscribe, sessions.getSnapshot);
   const userId = session?.user.id ?? null;
+  // Signed in with a one-time password: the server answers nothing else until a new one is
+  // set, so the form comes first and the sync client starts after it.
+  const mustChange = session?.user.must_change_password === true && !session.ended;
   const location = useLocation();
   const navigate = useNavigate();
   const [client, setClient] = useState<SyncClient | null>(null);
 
   useEffect(() => {
-    if (!userId || !session) return;
+    if (!userId || !session || mustChange) return;
     let live = true;
     let started: SyncClient | null = null;
     const user = session.user;
@@ -118,9 +127,10 @@ function SignedIn() {
     };
     // One client per user: token rotations change `session` but not who is signed in.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [userId]);
+  }, [userId, mustChange]);
 
   if (!session) return <Navigate to="/login" replace state={{ from: location.pathname }} />;
+  if (mustChange) return <Lazy><ChangePassword forced /></Lazy>;
   if (!client || client.user.id !== userId) return <Loading />;
   return (
     <ClientContext.Provider value={client}>

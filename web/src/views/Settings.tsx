@@ -1,5 +1,6 @@
-// Settings: language, notifications, the storage this app uses on the phone, and signing out;
-// for admins the documents' heading and the way to the outside channels.
+// Settings: the account (and changing its password), language, notifications, the storage this
+// app uses on the phone, and signing out; for admins users, units, the documents' heading and the
+// way to the outside channels.
 
 import { useEffect, useState } from "react";
 import { Button, Dialog, List, NavBar, Toast } from "antd-mobile";
@@ -51,7 +52,20 @@ export default function Settings() {
       <List header={t("settings.account")}>
         <List.Item extra={client.user.display_name}>{t("settings.user")}</List.Item>
         <List.Item extra={client.user.roles.map((r) => enumLabel(t, "role", r)).join("、")}>{t("settings.roles")}</List.Item>
+        <List.Item clickable data-testid="settings-password" onClick={() => navigate("/settings/password")}>
+          {t("password.title")}
+        </List.Item>
       </List>
+      {client.user.roles.includes("admin") ? (
+        <List header={t("admin.title")}>
+          <List.Item clickable data-testid="settings-users" onClick={() => navigate("/settings/users")}>
+            {t("admin.users")}
+          </List.Item>
+          <List.Item clickable data-testid="settings-units" onClick={() => navigate("/settings/units")}>
+            {t("admin.units")}
+          </List.Item>
+        </List>
+      ) : null}
       <List header={t("settings.language")}>
         <List.Item>
           <Button size="small" color={lang === "zh-CN" ? "primary" : "default"} data-testid="lang-zh" onClick={() => setLanguage("zh-CN")}>
