@@ -33,7 +33,7 @@ use rust_xlsxwriter::{Workbook, XlsxError};
 use serde::Deserialize;
 
 use super::ApiError;
-use super::scope::{Reader, bad, now, parse_at, start_of, unit_name};
+use super::scope::{bad, now, parse_at, start_of, unit_name};
 use super::xlsx::{self, Formats};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
@@ -129,7 +129,7 @@ async fn weekly(
     // overdue yet.
     let overdue_at = to.min(at);
     let directory = state.directory.current();
-    let reader = Reader::of(&caller.user, &directory);
+    let reader = directory.reader(&caller.user);
 
     let mut items = sqlx::query_as!(
         WeeklyItem,

@@ -13,6 +13,7 @@ use autosurgeon::Text;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Request, StatusCode, header};
+use duyan::access::{Content, Reader, View, photos};
 use duyan::app::{AppState, app};
 use duyan::auth::{Auth, AuthConfig};
 use duyan::directory::DirectoryHandle;
@@ -20,11 +21,10 @@ use duyan::metrics::Metrics;
 use duyan::projection::PgProjector;
 use duyan::storage::DocStore;
 use duyan::storage::postgres::PgStore;
-use duyan::sync::access::View;
 use duyan::sync::hub::{Hub, HubParts};
 use duyan::sync::protocol::PeerMetadata;
 use duyan::sync::session::{ServerIdentity, SessionLimits};
-use duyan::sync::{Projector, SyncConfig};
+use duyan::sync::{Projector, Reviewed, SyncConfig};
 use duyan::users::{self, NewUser, UnitRow};
 use duyan_shared::records::{Record, ResearchRecord, new_document};
 use duyan_shared::rules::Role;
@@ -161,10 +161,23 @@ impl TestApp {
         (id, doc)
     }
 
+    /// Projects the record as the document task does after a change by `owner`, who is taken
+    /// to have referenced every photo it holds (`access::photos`).
     pub async fn project(&self, id: DocumentId, doc: &mut AutoCommit, owner: &str) {
         let view = View::of(doc.document(), Some(owner.into()));
+        let nothing = View {
+            owner: None,
+            content: Content::Absent,
+        };
+        let mut references = Vec::new();
+        let author = Reader::of(&*self.state.directory.current(), owner);
+        photos::note_references(&mut references, &nothing, &view, author);
+        let reviewed = Reviewed {
+            events: Vec::new(),
+            references,
+        };
         PgProjector::new(self.pool.clone())
-            .project(id, &view, Vec::new())
+            .project(id, &view, reviewed)
             .await;
     }
 
