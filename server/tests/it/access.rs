@@ -122,7 +122,7 @@ async fn rust_and_sql_decide_alike_who_reads_which_record(pool: PgPool) {
                 roles.truncate(*[0, 1, 1, 1, 1, 2].choose(&mut rng).unwrap());
                 let unit = rng
                     .random_bool(0.8)
-                    .then(|| (*PARENTS.choose(&mut rng).unwrap()).0.to_owned());
+                    .then(|| PARENTS.choose(&mut rng).unwrap().0.to_owned());
                 (id.clone(), Person { roles, unit })
             })
             .collect(),
