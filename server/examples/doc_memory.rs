@@ -6,7 +6,7 @@
 //!     cargo run --release -p duyan --example doc_memory
 
 use automerge::Automerge;
-use duyan::sync::access::View;
+use duyan::access::View;
 use duyan_shared::records::{Record, new_document};
 use duyan_shared::samples::duban_item;
 use tikv_jemalloc_ctl::{epoch, stats};

@@ -159,7 +159,7 @@ async fn store_record(pool: &PgPool, store: &dyn DocStore, record: &Record) -> a
         .await
         .context("cannot store a demo record")?;
     // Written past the sync layer, so projected here: the list shows the demo at once.
-    let view = crate::sync::access::View::of(doc.document(), None);
+    let view = crate::access::View::of(doc.document(), None);
     crate::projection::project(pool, id, &view)
         .await
         .context("cannot project a demo record")?;

@@ -139,6 +139,25 @@ impl Directory {
         false
     }
 
+    /// `unit` and every unit below it. A unit the directory does not know is still "this
+    /// unit": records may name one.
+    pub fn subtree(&self, unit: &str) -> Vec<String> {
+        let mut units: Vec<String> = self
+            .units()
+            .filter(|u| self.unit_within(&u.id, unit))
+            .map(|u| u.id.clone())
+            .collect();
+        if !units.iter().any(|u| u == unit) {
+            units.push(unit.to_owned());
+        }
+        units
+    }
+
+    /// `user` as the access rule's SQL sees them (see [`crate::access::Reader`]).
+    pub fn reader(&self, user: &User) -> crate::access::Reader {
+        crate::access::Reader::new(self, &user.id, &user.roles, user.unit.as_deref())
+    }
+
     /// Whether the session was ended (signed out, user disabled, stolen refresh token) in the
     /// last day. Older revocations need not be known: access tokens live minutes.
     pub fn is_session_revoked(&self, session_id: &str) -> bool {
@@ -151,12 +170,12 @@ impl Directory {
     }
 }
 
-/// Access decisions of the sync layer read users and units from here. A disabled user is no
+/// Access decisions read users and units from here. A disabled user is no
 /// one: they may read and change nothing.
-impl crate::sync::access::People for Directory {
-    fn person(&self, user_id: &str) -> Option<crate::sync::access::Person> {
+impl crate::access::People for Directory {
+    fn person(&self, user_id: &str) -> Option<crate::access::Person> {
         let user = self.user(user_id).filter(|u| !u.disabled)?;
-        Some(crate::sync::access::Person {
+        Some(crate::access::Person {
             roles: user.roles.clone(),
             unit: user.unit.clone(),
         })
@@ -164,6 +183,10 @@ impl crate::sync::access::People for Directory {
 
     fn unit_within(&self, unit: &str, ancestor: &str) -> bool {
         Directory::unit_within(self, unit, ancestor)
+    }
+
+    fn subtree(&self, unit: &str) -> Vec<String> {
+        Directory::subtree(self, unit)
     }
 }
 

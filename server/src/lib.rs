@@ -4,7 +4,8 @@
 //! - [`config`]: command line and environment.
 //! - [`db`], [`embedded_pg`]: PostgreSQL, given by URL or run privately under the data dir.
 //! - [`storage`]: documents as snapshot + increments, behind the [`storage::DocStore`] trait.
-//! - [`sync`]: the automerge-repo protocol, one task per loaded document, access decisions.
+//! - [`access`]: who may read which record and which photo (Rust and SQL, one module).
+//! - [`sync`]: the automerge-repo protocol, one task per loaded document, the review of changes.
 //! - [`ws`]: WebSocket glue for `/sync`.
 //! - [`directory`]: users and units in memory, reloaded when they change.
 //! - [`auth`]: passwords, tokens, sessions, the `CurrentUser` extractor, `/api/auth/*`.
@@ -21,6 +22,7 @@
 //!   飞书 / webhooks.
 //! - [`serve`]: wires it all together and shuts down gracefully.
 
+pub mod access;
 pub mod admin;
 pub mod api;
 pub mod app;
@@ -285,8 +287,8 @@ pub fn people_of(
     directory: &DirectoryHandle,
     shutdown: CancellationToken,
     tracker: &TaskTracker,
-) -> tokio::sync::watch::Receiver<Arc<dyn sync::access::People>> {
-    let current: Arc<dyn sync::access::People> = directory.current();
+) -> tokio::sync::watch::Receiver<Arc<dyn crate::access::People>> {
+    let current: Arc<dyn crate::access::People> = directory.current();
     let (tx, rx) = tokio::sync::watch::channel(current);
     let mut changes = directory.subscribe();
     tracker.spawn(async move {
@@ -296,7 +298,7 @@ pub fn people_of(
                     if changed.is_err() {
                         break;
                     }
-                    let next: Arc<dyn sync::access::People> = changes.borrow_and_update().clone();
+                    let next: Arc<dyn crate::access::People> = changes.borrow_and_update().clone();
                     tx.send_replace(next);
                 }
                 () = shutdown.cancelled() => break,

@@ -17,8 +17,9 @@
 //!
 //! **Reading**: `GET` gives the bytes, `/thumb` a JPEG of about 320 px made on first request
 //! (HEIC: 415 `thumbnail_unsupported`), both `Cache-Control: private, immutable` with the
-//! SHA-256 as `ETag`, to whoever may read a record referencing the photo, or uploaded it while
-//! no record references it. Anyone else gets 404, the same as for a photo that does not exist.
+//! SHA-256 as `ETag`, to its uploader and to whoever may read a record where someone who could
+//! read the photo referenced it ([`crate::access::photos`]). Anyone else gets 404, the same as
+//! for a photo that does not exist.
 //!
 //! **Export**: `GET /api/ledger.zip`, the photos of the ledger's items as a zip ([`export`]).
 

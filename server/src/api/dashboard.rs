@@ -27,7 +27,7 @@ use duyan_shared::records::DubanStatus;
 use serde::Deserialize;
 
 use super::ApiError;
-use super::scope::{Reader, bad, due_soon_before, now, parse_at};
+use super::scope::{bad, due_soon_before, now, parse_at};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 
@@ -104,7 +104,7 @@ async fn dashboard(
     let at = parse_at(params.at.as_deref())?.unwrap_or_else(now);
     let soon = due_soon_before(at)?;
     let directory = state.directory.current();
-    let reader = Reader::of(&caller.user, &directory);
+    let reader = directory.reader(&caller.user);
 
     let rows = sqlx::query!(
         r#"select r.lead_unit,

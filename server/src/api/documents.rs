@@ -8,9 +8,10 @@
 //!   `PUT` (admins): the issuing body's name printed as the 红头.
 //!
 //! A record the caller may not read is 404, exactly as one that does not exist: [`record_for`]
-//! is the one place these routes ask the access rule. Photos are embedded or filed because the
-//! record references them, and whoever may read the record may read its photos (the photos'
-//! own rule), so nothing enters a document or a dossier that the caller could not fetch.
+//! is the one place these routes ask the record's access rule. A photo the record references
+//! is embedded or filed only if the caller may read it (`may_read_blob`, the photos' own rule,
+//! asked with the same query that finds the photos), so nothing enters a document or a dossier
+//! that the caller could not fetch; the others count as missing.
 
 use std::collections::HashMap;
 
@@ -27,11 +28,12 @@ use duyan_shared::records::{PhotoRef, Record};
 use futures_util::{StreamExt, TryStreamExt};
 
 use super::{ApiError, Json};
+use crate::access::Content;
+use crate::access::Reader;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::blobs::export::{self, File};
 use crate::documents::{self, Context, DOCX, Rendition, dossier, images, settings};
-use crate::sync::access::Content;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -65,12 +67,13 @@ async fn record_for(
 /// is left out (the document names it as missing) and logged.
 async fn renditions(
     state: &AppState,
+    reader: &Reader,
     photos: &[&PhotoRef],
 ) -> Result<HashMap<String, Rendition>, ApiError> {
     let mut names: Vec<String> = photos.iter().map(|p| p.sha256.clone()).collect();
     names.sort_unstable();
     names.dedup();
-    let blobs = crate::blobs::finished(&state.pool, &names)
+    let blobs = crate::blobs::finished(&state.pool, reader, &names)
         .await
         .map_err(ApiError::internal)?;
     let jobs = blobs
@@ -107,12 +110,13 @@ async fn renditions(
 /// What a document of `record` is: its file name and its bytes.
 async fn build(
     state: &AppState,
+    reader: &Reader,
     record: Record,
     urge: Option<String>,
 ) -> Result<Option<(String, Vec<u8>)>, ApiError> {
     let photos = match urge {
         Some(_) => HashMap::new(),
-        None => renditions(state, &documents::embedded_photos(&record)).await?,
+        None => renditions(state, reader, &documents::embedded_photos(&record)).await?,
     };
     let issuer = settings::issuer(&state.pool).await?;
     let directory = state.directory.current();
@@ -189,7 +193,10 @@ async fn document(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let (_, _, record) = record_for(&state, &caller, &id).await?;
-    let (name, bytes) = build(&state, record, None).await?.ok_or_else(no_record)?;
+    let reader = state.directory.current().reader(&caller.user);
+    let (name, bytes) = build(&state, &reader, record, None)
+        .await?
+        .ok_or_else(no_record)?;
     Ok(docx_response(&name, bytes))
 }
 
@@ -201,7 +208,8 @@ async fn notice(
     Path((id, entry)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let (_, _, record) = record_for(&state, &caller, &id).await?;
-    let (name, bytes) = build(&state, record, Some(entry))
+    let reader = state.directory.current().reader(&caller.user);
+    let (name, bytes) = build(&state, &reader, record, Some(entry))
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such urge"))?;
     Ok(docx_response(&name, bytes))
@@ -215,16 +223,17 @@ async fn dossier_zip(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let (id, doc, record) = record_for(&state, &caller, &id).await?;
+    let reader = state.directory.current().reader(&caller.user);
     let mut files = Vec::new();
     let urges: Vec<String> = match &record {
         Record::Duban(item) => item.urges.iter().map(|u| u.id.clone()).collect(),
         Record::Research(_) => Vec::new(),
     };
-    if let Some((name, bytes)) = build(&state, record.clone(), None).await? {
+    if let Some((name, bytes)) = build(&state, &reader, record.clone(), None).await? {
         files.push(File::Bytes { name, bytes });
     }
     for urge in urges {
-        if let Some((name, bytes)) = build(&state, record.clone(), Some(urge)).await? {
+        if let Some((name, bytes)) = build(&state, &reader, record.clone(), Some(urge)).await? {
             files.push(File::Bytes {
                 name: format!("催办通知单/{name}"),
                 bytes,
@@ -236,7 +245,7 @@ async fn dossier_zip(
     let mut names: Vec<String> = entries.iter().map(|e| e.sha256.clone()).collect();
     names.sort_unstable();
     names.dedup();
-    let blobs = crate::blobs::finished(&state.pool, &names)
+    let blobs = crate::blobs::finished(&state.pool, &reader, &names)
         .await
         .map_err(ApiError::internal)?;
     let mut missing = String::new();

@@ -14,7 +14,7 @@ use duyan_shared::api::{InboxEntry, InboxPage};
 use serde::Deserialize;
 
 use super::ApiError;
-use super::scope::{Reader, bad};
+use super::scope::bad;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 
@@ -52,7 +52,7 @@ async fn list(
             .filter(|c| *c > 0)
             .ok_or_else(|| bad("cursor is not one this list gave"))?,
     };
-    let reader = Reader::of(&caller.user, &state.directory.current());
+    let reader = state.directory.current().reader(&caller.user);
     let mut rows = sqlx::query!(
         r#"select i.id, e.kind, e.record_id, e.record_kind, e.title, e.text,
                   (extract(epoch from e.at) * 1000)::int8 as "at!", i.read_at is not null as "read!"
@@ -117,7 +117,7 @@ async fn read(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
-    let reader = Reader::of(&caller.user, &state.directory.current());
+    let reader = state.directory.current().reader(&caller.user);
     let done = sqlx::query!(
         r#"update inbox_entries i set read_at = coalesce(i.read_at, now())
            from notify_events e

@@ -17,7 +17,7 @@ use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
 
 use super::ApiError;
 use super::list::{ListRow, Params, days_left, fetch};
-use super::scope::{Reader, bad, now, unit_name, user_name};
+use super::scope::{bad, now, unit_name, user_name};
 use super::xlsx::{self, Formats};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
@@ -68,7 +68,7 @@ async fn ledger(
     // One more than the cap tells whether the cap was hit.
     filter.limit = MAX_ROWS + 1;
     let directory = state.directory.current();
-    let reader = Reader::of(&caller.user, &directory);
+    let reader = directory.reader(&caller.user);
     let unit_filter = filter.unit_subtree(&directory);
     let at = filter.at.unwrap_or_else(now);
     let mut rows = fetch(&state.pool, &reader, &filter, unit_filter.as_deref(), at).await?;

@@ -1,7 +1,7 @@
 //! `GET /api/records`: the list of records (督办台账 / 我的待办) from the projection, filtered,
 //! searched and paged, showing only what the caller may read.
 //!
-//! Who may read what is the rule of `sync::access::may_read`, expressed in SQL over the
+//! Who may read what is the rule of `crate::access` (`readable_records`), in SQL over the
 //! projection's columns: the roles that read everything see every row; anyone else the rows
 //! they created or first stored, are named in, or that belong to their unit or a unit below
 //! it (the subtree is computed from the directory and passed as an array).
@@ -34,7 +34,8 @@ use sqlx::{PgPool, Postgres, QueryBuilder};
 
 use super::ApiError;
 use super::cycle::rollup;
-use super::scope::{Reader, bad, due_soon_before, now, parse_at, start_of, subtree};
+use super::scope::{bad, due_soon_before, now, parse_at, start_of};
+use crate::access::Reader;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 
@@ -399,7 +400,7 @@ async fn list(
     let Query(params) = params.map_err(|rejection| bad(rejection.body_text()))?;
     let mut filter = params.check()?;
     let directory = state.directory.current();
-    let reader = Reader::of(&caller.user, &directory);
+    let reader = directory.reader(&caller.user);
     let unit_filter = filter.unit_subtree(&directory);
     let at = filter.at.unwrap_or_else(now);
     let page_size = filter.limit;
@@ -462,7 +463,7 @@ impl Filter {
         &self,
         directory: &crate::directory::Directory,
     ) -> Option<Vec<String>> {
-        self.unit.as_deref().map(|u| subtree(directory, u))
+        self.unit.as_deref().map(|u| directory.subtree(u))
     }
 }
 

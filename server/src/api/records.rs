@@ -17,9 +17,9 @@ use duyan_shared::DocumentId;
 use serde::Serialize;
 
 use super::ApiError;
+use crate::access::{self, View};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::sync::access::{self, View};
 
 /// Changes listed at most, newest kept: a record's whole life fits easily; a document
 /// someone flooded with changes does not make the server walk all of them.

@@ -1,59 +1,15 @@
-//! What every read of the projection shares: who is asking (a [`Reader`], which the SQL
-//! function `readable_records` turns into the rows they may read) and which instant and
-//! calendar the answer is computed for.
+//! What the API's reads of the projection share: parameters and which instant and calendar the
+//! answer is computed for. Who is asking, and what they may read, is [`crate::access`]
+//! ([`crate::access::Reader`]).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{NaiveDate, TimeDelta, TimeZone};
 use duyan_shared::derived::DUE_SOON_DAYS;
-use duyan_shared::rules::Role;
 use duyan_shared::time::{Timestamp, ZONE};
 
 use super::ApiError;
-use crate::directory::{Directory, User};
-
-/// The caller as the access rule sees them: the arguments of `readable_records` (migration
-/// `0005_reports.sql`), which is `sync::access::may_read` over the projection's columns.
-#[derive(Debug, Clone)]
-pub struct Reader {
-    /// The user's id.
-    pub id: String,
-    /// Admins, leaders and supervisors read every record.
-    pub reads_all: bool,
-    /// The user's unit and every unit below it.
-    pub units: Vec<String>,
-}
-
-impl Reader {
-    pub fn of(user: &User, directory: &Directory) -> Self {
-        Self {
-            id: user.id.clone(),
-            reads_all: user
-                .roles
-                .iter()
-                .any(|r| matches!(r, Role::Admin | Role::Leader | Role::Supervisor)),
-            units: user
-                .unit
-                .as_deref()
-                .map(|u| subtree(directory, u))
-                .unwrap_or_default(),
-        }
-    }
-}
-
-/// A unit and every unit below it.
-pub fn subtree(directory: &Directory, unit: &str) -> Vec<String> {
-    let mut units: Vec<String> = directory
-        .units()
-        .filter(|u| directory.unit_within(&u.id, unit))
-        .map(|u| u.id.clone())
-        .collect();
-    // Records may name a unit the directory does not know; it is still "this unit".
-    if !units.iter().any(|u| u == unit) {
-        units.push(unit.to_owned());
-    }
-    units
-}
+use crate::directory::Directory;
 
 /// 400 `invalid_parameter`: what every bad query parameter is.
 pub fn bad(message: impl Into<String>) -> ApiError {

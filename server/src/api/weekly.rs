@@ -33,8 +33,9 @@ use rust_xlsxwriter::{Workbook, XlsxError};
 use serde::Deserialize;
 
 use super::ApiError;
-use super::scope::{Reader, bad, now, parse_at, start_of, unit_name};
+use super::scope::{bad, now, parse_at, start_of, unit_name};
 use super::xlsx::{self, Formats};
+use crate::access::Reader;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::directory::Directory;
@@ -126,7 +127,7 @@ async fn weekly(
     });
     let (from, to, next_to) = bounds.ok_or_else(|| bad("week is out of range"))?;
     let directory = state.directory.current();
-    let reader = Reader::of(&caller.user, &directory);
+    let reader = directory.reader(&caller.user);
     let span = Span {
         label: week.to_string(),
         from,

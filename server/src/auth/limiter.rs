@@ -14,7 +14,11 @@
 //! being refused. Concurrent sign-ins with the right password (a user on three devices) then
 //! all get in, one Argon2 check apart; concurrent guesses get at most the limit of tries and
 //! then 429. An attempt whose process died before it settled counts as a failure after
-//! [`IN_FLIGHT`], so nothing waits on a dead process.
+//! [`IN_FLIGHT`], so nothing waits on a dead process. The wait has no deadline of its own: a
+//! deadline shorter than [`IN_FLIGHT`] would refuse a right password whenever the checks ahead
+//! of it were slow (a burst of sign-ins on a busy machine), which is exactly the failure a right
+//! password must never count as; and the wait ends by [`IN_FLIGHT`] anyway, when every attempt
+//! it waits for is settled or counts as failed.
 //!
 //! The check and the insert run in one transaction holding advisory locks on the username and
 //! the address (always in that order, so two attempts cannot deadlock).
@@ -48,9 +52,6 @@ impl Default for LoginLimits {
 /// How long an unsettled attempt counts as in flight (an Argon2 check takes well under a
 /// second); after that it is a failure.
 pub const IN_FLIGHT: Duration = Duration::from_secs(30);
-
-/// How long an attempt waits for others in flight to settle before it is refused.
-const MAX_WAIT: Duration = Duration::from_secs(10);
 
 /// Advisory lock classes of the limiter's keys.
 const LOCK_USERNAME: i32 = 0x1901;
@@ -108,8 +109,8 @@ impl LoginLimiter {
     }
 
     /// Admits an attempt, or says how long to wait when this username or this address has
-    /// failed too often recently. Waits (up to [`MAX_WAIT`]) while the limit is reached only
-    /// with attempts still in flight.
+    /// failed too often recently. Waits while the limit is reached only with attempts still in
+    /// flight (at most [`IN_FLIGHT`]: then they count as failures).
     pub async fn begin(
         &self,
         pool: &PgPool,
@@ -117,7 +118,6 @@ impl LoginLimiter {
         address: IpAddr,
     ) -> Result<Result<Attempt, Duration>, sqlx::Error> {
         let address = address.to_string();
-        let started = tokio::time::Instant::now();
         let mut pause = Duration::from_millis(20);
         loop {
             let mut tx = pool.begin().await?;
@@ -162,9 +162,6 @@ impl LoginLimiter {
                     }));
                 }
                 Verdict::Refuse(wait) => return Ok(Err(wait)),
-                Verdict::Wait if started.elapsed() >= MAX_WAIT => {
-                    return Ok(Err(Duration::from_secs(1)));
-                }
                 Verdict::Wait => {
                     drop(tx);
                     tokio::time::sleep(pause).await;

@@ -9,9 +9,9 @@
 //! Where the bytes live is behind [`BlobStore`]; [`postgres::PgBlobStore`] keeps them in
 //! PostgreSQL (`blobs`, `blob_parts`, `blob_thumbs`, migration `0006_blobs.sql`), so an object
 //! store can be added later. What is not behind it, because it joins with the records: who may
-//! read a photo ([`readable`]: anyone who may read a record referencing it, or its uploader
-//! while no record does) and which photos are in use (`record_photos`, written by the
-//! projection). Photos no record has referenced for [`KEEP_UNREFERENCED_DAYS`] are removed by
+//! read a photo ([`readable`], the rule of [`crate::access::photos`]: its uploader, and the
+//! readers of a record where someone who could read it referenced it) and which photos are in
+//! use (`record_photos`, written by the projection). Photos no record has referenced for [`KEEP_UNREFERENCED_DAYS`] are removed by
 //! [`spawn_cleanup`].
 
 pub mod export;
@@ -32,7 +32,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::api::scope::Reader;
+use crate::access::Reader;
 
 /// Days a finished photo is kept while no record references it (counted from its upload or
 /// from the last time a record stopped referencing it): long enough for a phone that uploaded
@@ -205,9 +205,9 @@ pub fn is_sha256(name: &str) -> bool {
     name.len() == 64 && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// The finished blob `sha256` if `reader` may read it: they may read a record that references
-/// it (the list's own rule, `readable_records`), or they uploaded it and no record references
-/// it yet. `None` for everyone else, exactly as for a blob that does not exist.
+/// The finished blob `sha256` if `reader` may read it (`may_read_blob`, see
+/// [`crate::access::photos`]). `None` for everyone else, exactly as for a blob that does not
+/// exist.
 pub async fn readable(
     pool: &PgPool,
     sha256: &str,
@@ -216,13 +216,7 @@ pub async fn readable(
     let row = sqlx::query!(
         r#"select b.id, b.mime, b.bytes
            from blobs b
-           where b.sha256 = $1 and b.complete
-             and (exists (select 1
-                          from record_photos p
-                          join readable_records($2, $3, $4) r on r.id = p.record_id
-                          where p.sha256 = b.sha256)
-                  or (b.uploaded_by = $2
-                      and not exists (select 1 from record_photos p where p.sha256 = b.sha256)))"#,
+           where b.sha256 = $1 and b.complete and may_read_blob($2, $3, $4, b.sha256)"#,
         sha256,
         reader.id,
         reader.reads_all,
@@ -241,11 +235,19 @@ pub async fn readable(
     .transpose()
 }
 
-/// The finished blobs among `names`, by name.
-pub async fn finished(pool: &PgPool, names: &[String]) -> Result<HashMap<String, Blob>, BlobError> {
+/// The finished blobs among `names` that `reader` may read (`may_read_blob`), by name.
+pub async fn finished(
+    pool: &PgPool,
+    reader: &Reader,
+    names: &[String],
+) -> Result<HashMap<String, Blob>, BlobError> {
     let rows = sqlx::query!(
-        "select id, sha256, mime, bytes from blobs where complete and sha256 = any($1)",
-        names
+        "select id, sha256, mime, bytes from blobs
+         where complete and sha256 = any($1) and may_read_blob($2, $3, $4, sha256)",
+        names,
+        reader.id,
+        reader.reads_all,
+        &reader.units,
     )
     .fetch_all(pool)
     .await?;

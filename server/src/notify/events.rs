@@ -66,11 +66,11 @@ pub fn derive(before: Option<&Record>, after: &Record, actor: &str) -> Vec<Event
 /// `before` to `after` (the record as the review left it) to `out`.
 pub fn of_review(
     out: &mut Vec<Event>,
-    before: &crate::sync::access::View,
-    after: Option<&crate::sync::access::View>,
+    before: &crate::access::View,
+    after: Option<&crate::access::View>,
     actor: &str,
 ) {
-    use crate::sync::access::Content;
+    use crate::access::Content;
     if let Some(Content::Record(after)) = after.map(|v| &v.content) {
         let before = match &before.content {
             Content::Record(record) => Some(record),

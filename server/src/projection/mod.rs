@@ -11,7 +11,9 @@
 //! from, so the list query computes them exactly for any instant (see `api::list`).
 //!
 //! With each row go the photos its record references (`record_photos`, written in the same
-//! transaction): who may fetch a photo, and which photos are still in use (`crate::blobs`).
+//! transaction): which photos are still in use (`crate::blobs`) and, with who referenced each
+//! and whether that grants the record's readers the photo, who may read it
+//! (`crate::access::photos`).
 
 mod cycle;
 pub mod row;
@@ -25,11 +27,12 @@ use sqlx::{PgConnection, PgPool};
 
 pub use row::Row;
 
+use crate::access::photos::Reference;
+use crate::access::{Content, View};
 use crate::notify::{self, Event, store::Subject};
 use crate::storage::DocStore;
 use crate::storage::postgres::PgStore;
-use crate::sync::Projector;
-use crate::sync::access::{Content, View};
+use crate::sync::{Projector, Reviewed};
 
 /// Writes the projection to PostgreSQL.
 #[derive(Clone)]
@@ -48,13 +51,14 @@ impl Projector for PgProjector {
         &'a self,
         id: DocumentId,
         view: &'a View,
-        events: Vec<Event>,
+        reviewed: Reviewed,
     ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             // The changes are stored already; a stale row is repaired by `duyan reindex`, so
             // a failure here is logged and sync goes on (its events are lost with it: they
             // are made from the change, which reindexing does not replay).
-            if let Err(error) = project_with(&self.pool, id, view, &events).await {
+            let Reviewed { events, references } = reviewed;
+            if let Err(error) = project_with(&self.pool, id, view, &events, &references).await {
                 tracing::error!(doc = %id, %error, "cannot update the projection; run `duyan reindex`");
             }
         })
@@ -66,16 +70,18 @@ impl Projector for PgProjector {
 /// (`record_photos`) change in the same transaction, so a photo is never briefly unreferenced
 /// by a record that still shows it.
 pub async fn project(pool: &PgPool, id: DocumentId, view: &View) -> Result<(), sqlx::Error> {
-    project_with(pool, id, view, &[]).await
+    project_with(pool, id, view, &[], &[]).await
 }
 
 /// [`project`], writing the events of the change that led to `view` in the same transaction
-/// (`crate::notify`), so an event exists exactly when the row it concerns shows its cause.
+/// (`crate::notify`), so an event exists exactly when the row it concerns shows its cause, and
+/// the photo references the change made in its author's name.
 pub async fn project_with(
     pool: &PgPool,
     id: DocumentId,
     view: &View,
     events: &[Event],
+    references: &[Reference],
 ) -> Result<(), sqlx::Error> {
     let id = id.to_string();
     let mut tx = pool.begin().await?;
@@ -84,6 +90,7 @@ pub async fn project_with(
             upsert(&mut tx, &id, &row).await?;
             cycle::write(&mut tx, &id, &row.cycle).await?;
             set_photos(&mut tx, &id, &row.photos).await?;
+            note_references(&mut tx, &id, references).await?;
             if let (false, Content::Record(record)) = (events.is_empty(), &view.content) {
                 notify::store::insert(&mut tx, &Subject::of(&id, record), events).await?;
             }
@@ -120,6 +127,35 @@ async fn set_photos(
              on conflict do nothing",
             id,
             photos
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Notes who referenced which photo of record `id` and whether that grants the record's
+/// readers the photo: whether the author may read it at this moment (`may_read_blob`). A
+/// reference the record no longer holds is skipped; one already noted keeps its author unless
+/// it did not grant and this one does.
+async fn note_references(
+    conn: &mut PgConnection,
+    id: &str,
+    references: &[Reference],
+) -> Result<(), sqlx::Error> {
+    for reference in references {
+        let by = &reference.by;
+        sqlx::query!(
+            "update record_photos
+             set referenced_by = $3, granted = may_read_blob($3, $4, $5, $2)
+             where record_id = $1 and sha256 = $2
+               and (referenced_by is null
+                    or (not granted and may_read_blob($3, $4, $5, $2)))",
+            id,
+            reference.sha256,
+            by.id,
+            by.reads_all,
+            &by.units,
         )
         .execute(&mut *conn)
         .await?;

@@ -1,10 +1,10 @@
 //! One row of the projection, as a pure function of a document's [`View`].
 
 use duyan_shared::derived;
-use duyan_shared::records::{DubanItem, Instruction, PhotoRef, Record, ResearchRecord, Verdict};
+use duyan_shared::records::{DubanItem, Instruction, Record, ResearchRecord, Verdict};
 use duyan_shared::time::Timestamp;
 
-use crate::sync::access::{Content, View};
+use crate::access::{Content, View};
 
 /// Entry counts of a record.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -105,22 +105,6 @@ fn ms(at: Option<Timestamp>) -> Option<i64> {
 
 fn count<T>(list: &[T]) -> i32 {
     i32::try_from(list.len()).unwrap_or(i32::MAX)
-}
-
-/// The distinct, well-formed photo names among `photos`, sorted. A reference that is not a
-/// lowercase hex SHA-256 names no blob that could ever be stored, so it is left out.
-fn photo_names<'a>(photos: impl IntoIterator<Item = &'a PhotoRef>) -> Vec<String> {
-    let mut names: Vec<String> = photos
-        .into_iter()
-        .map(|p| p.sha256.as_str())
-        .filter(|sha| {
-            sha.len() == 64 && sha.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        })
-        .map(str::to_owned)
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    names
 }
 
 /// Joins the non-empty texts with newlines, so a search never matches across two texts.
@@ -231,13 +215,7 @@ impl Row {
                 ..Counts::default()
             },
             search,
-            photos: photo_names(
-                item.progress.iter().flat_map(|p| &p.photos).chain(
-                    item.site_checks
-                        .iter()
-                        .flat_map(|s| s.before_photos.iter().chain(&s.after_photos)),
-                ),
-            ),
+            photos: crate::access::photos::names_in_item(item),
             cycle: Cycle {
                 parent: item.parent.map(|p| p.to_string()),
                 progress_percent: item
@@ -306,13 +284,7 @@ impl Row {
                 ..Counts::default()
             },
             search,
-            photos: photo_names(
-                record
-                    .visits
-                    .iter()
-                    .flat_map(|v| &v.photos)
-                    .chain(record.findings.iter().flat_map(|f| &f.photos)),
-            ),
+            photos: crate::access::photos::names_in_research(record),
             cycle: Cycle {
                 instructions: instruction_rows(&record.instructions),
                 ..Cycle::default()

@@ -11,9 +11,9 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::access::People;
 use super::doc::{self, DocCommand};
 use super::{Projector, SyncConfig};
+use crate::access::People;
 use crate::metrics::Metrics;
 use crate::storage::{DocStore, StorageError};
 

@@ -9,16 +9,17 @@
 //! - [`hub`]: the registry of loaded documents; loads them on demand.
 //! - [`doc`]: one loaded document, owned by one task: applies sync messages, persists, and only
 //!   then answers, so no peer hears of a change before it is durable.
-//! - [`access`]: the one place where "may this peer read / write this document" is decided.
+//! - [`review`]: may this peer create or change this document as its message does; who may
+//!   read is [`crate::access`].
 //! - [`remote`]: hears of changes other processes on the same database store.
 
-pub mod access;
 pub mod doc;
 pub mod hub;
 pub mod peer;
 pub mod protocol;
 pub mod remote;
 pub mod restore;
+pub mod review;
 pub mod session;
 
 use std::time::Duration;
@@ -28,16 +29,27 @@ use futures_util::future::BoxFuture;
 
 /// Keeps a queryable copy of records (the projection) in step with the documents. The
 /// document task calls it after every successful write, with the record as it now reads and
-/// the events (`crate::notify::events`) of the changes reviewed since the last call.
+/// what the reviews of the changes since the last call found ([`Reviewed`]).
 pub trait Projector: Send + Sync + 'static {
     /// Failures are the projector's to log and repair (`duyan reindex`): the changes are
     /// stored either way, and sync must not wait on or fail because of the projection.
     fn project<'a>(
         &'a self,
         id: DocumentId,
-        view: &'a access::View,
-        events: Vec<crate::notify::Event>,
+        view: &'a crate::access::View,
+        reviewed: Reviewed,
     ) -> BoxFuture<'a, ()>;
+}
+
+/// What the reviews of a document's changes found since its last projection, to be written
+/// with it.
+#[derive(Debug, Default)]
+pub struct Reviewed {
+    /// Events of the changes (`crate::notify::events`).
+    pub events: Vec<crate::notify::Event>,
+    /// Photos the changes newly referenced, with who referenced them: the projection records
+    /// whether each reference grants the record's readers the photo (`crate::access::photos`).
+    pub references: Vec<crate::access::photos::Reference>,
 }
 
 /// Tunables of the sync layer.

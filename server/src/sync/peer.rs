@@ -7,8 +7,8 @@ use duyan_shared::DocumentId;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::access::Principal;
 use super::protocol::{PeerId, ToClient};
+use super::review::Principal;
 use crate::metrics::Metrics;
 
 /// Identifies one connection (peer ids are chosen by clients and may repeat on reconnect).

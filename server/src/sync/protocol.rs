@@ -20,6 +20,9 @@ pub type PeerId = String;
 pub enum ProtocolError {
     #[error("message is not valid CBOR")]
     NotCbor,
+    /// Valid CBOR, but not a message: says what is wrong with it.
+    #[error("message is valid CBOR but not a protocol message: {0}")]
+    WrongShape(String),
     #[error("message is missing the field `{0}`")]
     MissingField(&'static str),
     #[error("unknown message type `{0}`")]
@@ -100,10 +103,69 @@ struct Raw {
     session_id: Option<String>,
 }
 
+/// What makes `value` not a [`Raw`]: it is not a map, or a known field has the wrong type.
+fn shape_problem(value: &ciborium::Value) -> String {
+    use ciborium::Value as V;
+    let Some(entries) = value.as_map() else {
+        return format!("it is {}, not a map", describe(value));
+    };
+    for (key, value) in entries {
+        let Some(key) = key.as_text() else {
+            return format!("a key is {}, not a string", describe(key));
+        };
+        let is_text = |v: &V| v.is_text() || v.is_null();
+        let (fits, expected): (bool, &str) = match key {
+            "type" | "senderId" | "documentId" | "sessionId" => (is_text(value), "a string"),
+            "data" => (value.is_bytes() || value.is_null(), "a byte string"),
+            "count" => (
+                value.as_integer().is_some_and(|n| u64::try_from(n).is_ok()) || value.is_null(),
+                "a non-negative integer",
+            ),
+            "supportedProtocolVersions" => (
+                value.is_null()
+                    || value
+                        .as_array()
+                        .is_some_and(|versions| versions.iter().all(V::is_text)),
+                "an array of strings",
+            ),
+            "peerMetadata" => (
+                value.is_null() || value.deserialized::<PeerMetadata>().is_ok(),
+                "a map of `storageId` (a string) and `isEphemeral` (a boolean)",
+            ),
+            _ => (true, ""),
+        };
+        if !fits {
+            return format!("`{key}` is {}, expected {expected}", describe(value));
+        }
+    }
+    "its fields do not fit any message".to_owned()
+}
+
+/// What kind of CBOR item `value` is, for messages.
+fn describe(value: &ciborium::Value) -> &'static str {
+    use ciborium::Value as V;
+    match value {
+        V::Integer(_) => "an integer",
+        V::Bytes(_) => "a byte string",
+        V::Float(_) => "a float",
+        V::Text(_) => "a string",
+        V::Bool(_) => "a boolean",
+        V::Null => "null",
+        V::Tag(..) => "a tagged item",
+        V::Array(_) => "an array",
+        V::Map(_) => "a map",
+        _ => "an unknown item",
+    }
+}
+
 impl FromClient {
     /// Decodes one frame.
     pub fn decode(frame: &[u8]) -> Result<Self, ProtocolError> {
-        let raw: Raw = ciborium::from_reader(frame).map_err(|_| ProtocolError::NotCbor)?;
+        let value: ciborium::Value =
+            ciborium::from_reader(frame).map_err(|_| ProtocolError::NotCbor)?;
+        let raw: Raw = value
+            .deserialized()
+            .map_err(|_| ProtocolError::WrongShape(shape_problem(&value)))?;
         let kind = raw.kind.ok_or(ProtocolError::MissingField("type"))?;
         let document_id = || -> Result<DocumentId, ProtocolError> {
             raw.document_id
@@ -331,6 +393,34 @@ mod tests {
             FromClient::decode(&frame),
             Err(ProtocolError::UnknownType(t)) if t == "bogus"
         ));
+    }
+
+    #[test]
+    fn says_what_is_wrong_with_well_formed_cbor_of_the_wrong_shape() {
+        let problem = |value: serde_json::Value| {
+            let mut frame = Vec::new();
+            ciborium::into_writer(&value, &mut frame).unwrap();
+            match FromClient::decode(&frame) {
+                Err(ProtocolError::WrongShape(problem)) => problem,
+                other => panic!("expected a shape error, got {other:?}"),
+            }
+        };
+        assert_eq!(
+            problem(serde_json::json!([1, 2])),
+            "it is an array, not a map"
+        );
+        assert_eq!(
+            problem(serde_json::json!({"type": "sync", "documentId": 7})),
+            "`documentId` is an integer, expected a string"
+        );
+        assert_eq!(
+            problem(serde_json::json!({"type": "sync", "data": "text"})),
+            "`data` is a string, expected a byte string"
+        );
+        assert_eq!(
+            problem(serde_json::json!({"type": "join", "peerMetadata": {"isEphemeral": "no"}})),
+            "`peerMetadata` is a map, expected a map of `storageId` (a string) and `isEphemeral` (a boolean)"
+        );
     }
 
     #[test]

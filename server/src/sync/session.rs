@@ -13,11 +13,11 @@ use duyan_shared::DocumentId;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::access::Principal;
 use super::doc::{DocCommand, Ephemeral};
 use super::hub::Hub;
 use super::peer::{ConnId, Outbox, Peer};
 use super::protocol::{FromClient, PROTOCOL_V1, PeerMetadata, ProtocolError, ToClient};
+use super::review::Principal;
 
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
 

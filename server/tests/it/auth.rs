@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use duyan::app::{AppState, app};
 use duyan::auth::password::hash_blocking;
-use duyan::auth::{Auth, AuthConfig, LoginLimits};
+use duyan::auth::{Auth, AuthConfig, LoginLimiter, LoginLimits};
 use duyan::users::{self, NewUser, UnitRow};
 use duyan_shared::rules::Role;
 use serde_json::{Value, json};
@@ -859,6 +859,49 @@ async fn concurrent_sign_ins_with_the_right_password_all_get_in(pool: PgPool) {
         .filter(|a| a.status == StatusCode::TOO_MANY_REQUESTS)
         .count();
     assert_eq!(refused, 3, "three tries, then 429");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn many_concurrent_right_sign_ins_from_one_place_all_get_in_at_the_default_limits(
+    pool: PgPool,
+) {
+    let app = test_app(pool, AuthConfig::default()).await;
+    app.add_user("lijing", &[Role::Supervisor]).await;
+    // Twelve devices behind one office address, at once: more than the 5 failures a username
+    // may have, fewer than the address's 20.
+    let answers = futures_util::future::join_all(
+        (0..12).map(|_| app.login_from("lijing", PASSWORD, address(7))),
+    )
+    .await;
+    let statuses: Vec<StatusCode> = answers.iter().map(|a| a.status).collect();
+    assert_eq!(statuses, vec![StatusCode::OK; 12]);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_right_password_waits_for_slow_sign_ins_in_flight_instead_of_being_refused(pool: PgPool) {
+    let app = test_app(pool.clone(), AuthConfig::default()).await;
+    app.add_user("lijing", &[Role::Supervisor]).await;
+    // Five sign-ins of lijing in flight through another process on the database, and slow:
+    // the username is at its limit only through attempts still being checked.
+    let elsewhere = LoginLimiter::new(LoginLimits::default());
+    let mut held = Vec::new();
+    for n in 0..5 {
+        let attempt = elsewhere
+            .begin(&pool, "lijing", address(n).ip())
+            .await
+            .unwrap();
+        held.push(attempt.expect("admitted"));
+    }
+    // The sixth, with the right password, waits for them however long they take (here 12 s,
+    // longer than the 10 s after which it used to be refused) and then gets in.
+    let settle = async {
+        tokio::time::sleep(Duration::from_secs(12)).await;
+        for attempt in held {
+            elsewhere.succeeded("lijing", attempt).await.unwrap();
+        }
+    };
+    let (answer, ()) = tokio::join!(app.login_from("lijing", PASSWORD, address(9)), settle);
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
 }
 
 #[sqlx::test(migrations = "./migrations")]

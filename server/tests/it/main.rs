@@ -4,6 +4,7 @@
 //!
 //! Run one area with `cargo test -p duyan --test it sync::` (the module's name as a filter).
 
+mod access;
 mod admin_api;
 mod auth;
 mod bench_assessments;

@@ -5,9 +5,9 @@
 use automerge::AutoCommit;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use duyan::access::View;
 use duyan::notify::{self, EventKind, reminders};
 use duyan::projection::project_with;
-use duyan::sync::access::View;
 use duyan_shared::DocumentId;
 use duyan_shared::records::{DubanItem, Record, Urge, UrgeLevel};
 use duyan_shared::samples::shanghai;
@@ -41,7 +41,9 @@ pub(crate) async fn change_as(
         .unwrap();
     let events = notify::events::derive(Some(&before), &after, actor);
     let view = View::of(doc.document(), Some(owner.into()));
-    project_with(&app.pool, id, &view, &events).await.unwrap();
+    project_with(&app.pool, id, &view, &events, &[])
+        .await
+        .unwrap();
 }
 
 pub(crate) fn urge(id: &str, by: &str, message: &str) -> Urge {
@@ -169,7 +171,9 @@ async fn the_addressee_sees_the_urge_and_nobody_else_does(pool: PgPool) {
     assert_eq!(events.len(), 1);
     assert!(events.iter().any(|e| e.kind == EventKind::Urged));
     let view = View::of(doc.document(), Some(li.id.as_str().into()));
-    project_with(&app.pool, id, &view, &events).await.unwrap();
+    project_with(&app.pool, id, &view, &events, &[])
+        .await
+        .unwrap();
     let (_, body) = call(&app, Some(&zhang), "GET", "/api/inbox", None).await;
     assert_eq!(body["items"].as_array().unwrap().len(), 1, "{body}");
 

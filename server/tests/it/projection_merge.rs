@@ -4,8 +4,8 @@
 //! the same record, and the projection row made from each is the same row.
 
 use automerge::{ActorId, AutoCommit};
+use duyan::access::{Content, View};
 use duyan::projection::Row;
-use duyan::sync::access::{Content, View};
 use duyan_shared::DubanItem;
 use duyan_shared::records::{Record, new_document};
 use duyan_shared::samples::{duban_item, progress, shanghai};

@@ -9,12 +9,12 @@ use std::time::Duration;
 use automerge::sync::{self, SyncDoc};
 use automerge::{AutoCommit, Automerge, ROOT, ReadDoc};
 use ciborium::Value;
+use duyan::access::{People, Person};
 use duyan::metrics::Metrics;
 use duyan::storage::DocStore;
 use duyan::storage::memory::MemoryStore;
 use duyan::storage::postgres::PgStore;
 use duyan::sync::SyncConfig;
-use duyan::sync::access::{People, Person};
 use duyan::sync::hub::{Hub, HubParts};
 use duyan::sync::peer::{Outbox, Outgoing};
 use duyan::sync::protocol::PeerMetadata;
@@ -50,6 +50,10 @@ impl People for Users {
 
     fn unit_within(&self, unit: &str, ancestor: &str) -> bool {
         unit == ancestor
+    }
+
+    fn subtree(&self, unit: &str) -> Vec<String> {
+        vec![unit.to_owned()]
     }
 }
 
@@ -348,6 +352,47 @@ async fn load_stored(store: &dyn DocStore, id: DocumentId) -> Automerge {
         doc.load_incremental(&increment.data).unwrap();
     }
     doc
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn well_formed_cbor_of_the_wrong_shape_is_told_what_is_wrong(pool: PgPool) {
+    let hub = hub(pg_store(pool).await, Duration::from_secs(60));
+    let doc_id = DocumentId::from_bytes([9; 16]);
+    let refusal = |frame: Vec<u8>| {
+        let hub = hub.clone();
+        async move {
+            let mut peer = TestPeer::join(&hub, doc_id).await;
+            peer.session.receive(&frame).await.unwrap_err().to_string()
+        }
+    };
+    assert_eq!(
+        refusal(frame(&[
+            ("type", Value::Text("sync".into())),
+            ("documentId", Value::Integer(7.into())),
+        ]))
+        .await,
+        "message is valid CBOR but not a protocol message: `documentId` is an integer, expected a string"
+    );
+    assert_eq!(
+        refusal(frame(&[
+            ("type", Value::Text("sync".into())),
+            ("documentId", Value::Text(doc_id.to_string())),
+            ("data", Value::Array(vec![])),
+        ]))
+        .await,
+        "message is valid CBOR but not a protocol message: `data` is an array, expected a byte string"
+    );
+    let mut list = Vec::new();
+    ciborium::into_writer(&Value::Array(vec![Value::Text("sync".into())]), &mut list).unwrap();
+    assert_eq!(
+        refusal(list).await,
+        "message is valid CBOR but not a protocol message: it is an array, not a map"
+    );
+    // Bytes that are not CBOR at all are still called that.
+    assert_eq!(
+        refusal(vec![0xff, 0xfe, 0xfd]).await,
+        "message is not valid CBOR"
+    );
 }
 
 #[sqlx::test(migrations = "./migrations")]

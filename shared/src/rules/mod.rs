@@ -4,12 +4,14 @@
 //! - [`TRANSITIONS`]: the status machines of both kinds of record, with the roles allowed to make
 //!   each move;
 //! - [`FIELD_RULES`]: for every top-level field of a record, who may change it or append to it;
-//! - [`Role`]: the roles themselves.
+//! - [`Role`]: the roles themselves, and [`access::READS_EVERYTHING`], those that read every
+//!   record.
 //!
 //! [`check_change`] applies the tables to a change (two hydrated states of one record) and names
 //! every forbidden field. It is pure, so the phone can run it before sending and the server runs
 //! it again on what arrives.
 
+pub mod access;
 mod check;
 mod fields;
 mod structure;

@@ -49,6 +49,12 @@ const cases = [
     frame: () => Buffer.from([0x5a, 0xff, 0xff, 0xff, 0xff, 0x01]),
   },
   {
+    name: "valid CBOR of the wrong shape (documentId a number)",
+    frame: ({ peer, serverPeerId }) =>
+      cbor.encode({ type: "sync", senderId: peer.peerId, targetId: serverPeerId, documentId: 42, data: new Uint8Array(1) }),
+    says: /valid CBOR but not a protocol message: `documentId` is an integer, expected a string/,
+  },
+  {
     name: "an unknown message type",
     frame: ({ peer, serverPeerId, documentId }) =>
       cbor.encode({ type: "frobnicate", senderId: peer.peerId, targetId: serverPeerId, documentId }),
@@ -111,6 +117,7 @@ test("bad input is refused per connection while other clients keep syncing", { t
       const error = await peer.nextMessage("an error message", m => m.type === "error", REFUSAL_MS);
       assert.equal(typeof error.message, "string");
       assert.ok(error.message.length > 0, "the error says what was wrong");
+      if (badCase.says) assert.match(error.message, badCase.says);
       await within("the server to close the offending socket", peer.closed, REFUSAL_MS);
 
       await waitFor(`B to see round ${round}`, () =>

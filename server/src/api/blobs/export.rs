@@ -20,14 +20,14 @@ use duyan_shared::DocumentId;
 use duyan_shared::records::{DubanItem, Record, RecordKind};
 
 use super::storage;
+use crate::access::{Content, View};
 use crate::api::ApiError;
 use crate::api::ledger::MAX_ROWS;
 use crate::api::list::{Params, fetch};
-use crate::api::scope::{Reader, bad, now};
+use crate::api::scope::{bad, now};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::blobs::export::{self, File};
-use crate::sync::access::{Content, View};
 
 /// `GET /api/ledger.zip`; see the module's comment.
 pub(super) async fn ledger_photos(
@@ -50,7 +50,7 @@ pub(super) async fn ledger_photos(
     // The ledger's own query and cap, so the folders' 序号 are the sheet's.
     filter.limit = MAX_ROWS + 1;
     let directory = state.directory.current();
-    let reader = Reader::of(&caller.user, &directory);
+    let reader = directory.reader(&caller.user);
     let unit_filter = filter.unit_subtree(&directory);
     let at = filter.at.unwrap_or_else(now);
     let mut rows = fetch(&state.pool, &reader, &filter, unit_filter.as_deref(), at).await?;
@@ -79,7 +79,7 @@ pub(super) async fn ledger_photos(
     let mut names: Vec<String> = entries.iter().map(|e| e.sha256.clone()).collect();
     names.sort_unstable();
     names.dedup();
-    let blobs = crate::blobs::finished(&state.pool, &names)
+    let blobs = crate::blobs::finished(&state.pool, &reader, &names)
         .await
         .map_err(storage)?;
 

@@ -1,6 +1,6 @@
 //! Reading photos: `GET /api/blobs/{sha256}` and `GET /api/blobs/{sha256}/thumb`, to whoever
-//! may read a record referencing the photo or uploaded it while no record does
-//! ([`crate::blobs::readable`]); 404 for anyone else, the same as for no photo at all.
+//! may read the photo by right ([`crate::access::photos`], asked by [`crate::blobs::readable`]);
+//! 404 for anyone else, the same as for no photo at all.
 //!
 //! Both are content-addressed, so immutable: `Cache-Control: private, max-age=31536000,
 //! immutable` (private: they are not for shared caches) with the name as `ETag`, and 304 for
@@ -15,7 +15,6 @@ use futures_util::TryStreamExt;
 
 use super::{name, not_found, storage};
 use crate::api::ApiError;
-use crate::api::scope::Reader;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::blobs::{Blob, Blobs, thumb};
@@ -30,7 +29,7 @@ async fn readable_blob(
     sha256: &str,
 ) -> Result<Blob, ApiError> {
     let sha256 = name(sha256).ok_or_else(not_found)?;
-    let reader = Reader::of(&caller.user, &state.directory.current());
+    let reader = state.directory.current().reader(&caller.user);
     crate::blobs::readable(&state.pool, &sha256, &reader)
         .await
         .map_err(storage)?

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
 use super::assessments_xlsx;
-use crate::api::scope::{Reader, bad, now, parse_at, unit_name};
+use crate::api::scope::{bad, now, parse_at, unit_name};
 use crate::api::{ApiError, Json, xlsx};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
@@ -171,7 +171,7 @@ async fn show(
     )?;
     let at = parse_at(params.at.as_deref())?.unwrap_or_else(now);
     let directory = state.directory.current();
-    let reader = Reader::of(&caller.user, &directory);
+    let reader = directory.reader(&caller.user);
     let frozen = sqlx::query!(
         r#"select result, (extract(epoch from frozen_at) * 1000)::int8 as "frozen_at!"
            from assessment_freezes where period = $1"#,

@@ -17,7 +17,7 @@ use duyan_shared::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::api::ApiError;
-use crate::api::scope::{Reader, bad, due_soon_before, now, parse_at, start_of};
+use crate::api::scope::{bad, due_soon_before, now, parse_at, start_of};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 
@@ -105,7 +105,7 @@ async fn list(
     let at = parse_at(params.at.as_deref())?.unwrap_or_else(now);
     let soon = due_soon_before(at)?;
     let directory = state.directory.current();
-    let reader = Reader::of(&caller.user, &directory);
+    let reader = directory.reader(&caller.user);
     let rows = sqlx::query!(
         r#"select i.record_id, i.entry_id, (extract(epoch from i.at) * 1000)::int8 as "at!",
                   i.by_user, i.text, r.kind, r.title, r.status, r.lead_unit,

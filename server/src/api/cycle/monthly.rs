@@ -15,7 +15,7 @@ use duyan_shared::assessment::Period;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::api::scope::{Reader, bad, now, parse_at};
+use crate::api::scope::{bad, now, parse_at};
 use crate::api::weekly::{self, Labels, Span};
 use crate::api::{ApiError, xlsx};
 use crate::app::AppState;
@@ -90,7 +90,7 @@ async fn monthly(
         next_to: next.bounds().1,
     };
     let directory = state.directory.current();
-    let reader = Reader::of(&caller.user, &directory);
+    let reader = directory.reader(&caller.user);
     let report = weekly::report(&state.pool, &reader, &directory, &span, at).await?;
     if as_xlsx {
         let filename = format!("monthly-{this}.xlsx");

@@ -11,8 +11,9 @@ use duyan_shared::api::Rollup;
 use duyan_shared::time::Timestamp;
 use sqlx::PgPool;
 
+use crate::access::Reader;
 use crate::api::ApiError;
-use crate::api::scope::{Reader, due_soon_before};
+use crate::api::scope::due_soon_before;
 
 /// The rollups of `parents` that have readable children, by parent id.
 pub async fn of(

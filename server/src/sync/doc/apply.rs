@@ -9,10 +9,11 @@ use automerge::{ActorId, Change, ChangeHash, ReadDoc};
 use duyan_shared::DocumentId;
 use duyan_shared::records::Touched;
 
-use super::super::access::{self, People, Refusal, Verdict, View};
 use super::super::peer::{ConnId, Peer};
+use super::super::review::{self, Refusal, Verdict};
 use super::core::{DocCore, Effect, Io, PeerSync, Send, Stage};
 use super::{DocCommand, Ephemeral, STORAGE_UNAVAILABLE};
+use crate::access::{self, People, View};
 
 /// A sync message waiting for the actors of its new changes to be bound to its sender.
 pub(crate) struct Binding {
@@ -300,10 +301,10 @@ impl DocCore {
             Touched::by_changes(&self.doc, &self.doc.get_changes(heads_before))
         };
         let after = View::read(&self.doc, before.owner.clone(), &mut self.reader, touched);
-        let verdict = access::review(people, user, &self.id, before, &after, &self.doc);
+        let verdict = review::review(people, user, &self.id, before, &after, &self.doc);
         self.set_view(after);
         if verdict == Verdict::Accept {
-            crate::notify::events::of_review(&mut self.events, before, self.view.as_ref(), user);
+            self.note_review(before, user, people);
             return;
         }
         let actor = match &self.server_actor {
@@ -327,7 +328,26 @@ impl DocCore {
             }
         }
         self.reread(Touched::Everything);
-        crate::notify::events::of_review(&mut self.events, before, self.view.as_ref(), user);
+        self.note_review(before, user, people);
+    }
+
+    /// Notes, for the next projection, what the reviewed change by `user` from `before` to the
+    /// current view did: its events, and the photos it newly references, in `user`'s name.
+    fn note_review(&mut self, before: &View, user: &str, people: &dyn People) {
+        crate::notify::events::of_review(
+            &mut self.reviewed.events,
+            before,
+            self.view.as_ref(),
+            user,
+        );
+        if let Some(after) = &self.view {
+            access::photos::note_references(
+                &mut self.reviewed.references,
+                before,
+                after,
+                access::Reader::of(people, user),
+            );
+        }
     }
 
     /// Tells the author why part of their change was undone, as an ephemeral message from the

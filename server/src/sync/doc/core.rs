@@ -20,9 +20,9 @@ use automerge::{ActorId, Automerge, ChangeHash};
 use duyan_shared::DocumentId;
 use duyan_shared::records::RecordReader;
 
-use super::super::access::{People, Readers, View};
 use super::super::peer::{ConnId, Peer};
 use super::{DocCommand, Ephemeral, STORAGE_UNAVAILABLE};
+use crate::access::{People, Readers, View};
 use crate::storage::{Compacted, Created, StorageError, StoredDoc};
 
 /// What the core asks the driver to do. Each is answered with the [`Done`] of the same name.
@@ -44,9 +44,9 @@ pub(crate) enum Io {
     Create(Vec<u8>),
     /// Append an increment.
     Append(Vec<u8>),
-    /// Project the record into the records list with the events of the changes reviewed since
-    /// the last projection (`crate::notify::events`); hand the view back.
-    Project(View, Vec<crate::notify::Event>),
+    /// Project the record into the records list with what the reviews since the last
+    /// projection found (events, photo references); hand the view back.
+    Project(View, super::super::Reviewed),
     /// Read everything storage holds of the document.
     Load,
     /// Read one increment another process stored (`None` if compacted away meanwhile).
@@ -171,7 +171,7 @@ pub(crate) struct DocCore {
     pub(super) server_actor: Option<(ActorId, bool)>,
     pub(super) effects: Vec<Effect>,
     /// Events of the changes reviewed since the last projection, written with it.
-    pub(super) events: Vec<crate::notify::Event>,
+    pub(super) reviewed: super::super::Reviewed,
     /// Whether changes are projected into the records list (not in sync-only tests).
     pub(super) projects: bool,
     /// The batch in progress; boxed, so an idle document does not hold its room.
@@ -246,7 +246,7 @@ impl DocCore {
             view: None,
             reader: RecordReader::new(),
             server_actor: None,
-            events: Vec::new(),
+            reviewed: super::super::Reviewed::default(),
             effects: Vec::new(),
             projects,
             batch: None,
@@ -464,7 +464,7 @@ impl DocCore {
                 batch.stage = Stage::Project;
                 return Next::Io(Io::Project(
                     self.take_view(),
-                    std::mem::take(&mut self.events),
+                    std::mem::take(&mut self.reviewed),
                 ));
             }
             self.answer_touched();

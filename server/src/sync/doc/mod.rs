@@ -33,10 +33,10 @@ use duyan_shared::DocumentId;
 use tokio::sync::{mpsc, watch};
 
 use self::core::{DocCore, Done, Effect, Io, Next, Send};
-use super::access::People;
 use super::hub::Hub;
 use super::peer::{ConnId, Peer};
 use super::protocol::PeerId;
+use crate::access::People;
 use crate::storage::StorageError;
 
 /// What peers tell the task owning a document.
@@ -266,9 +266,9 @@ impl DocTask {
                 }
                 Done::Appended(result)
             }
-            Io::Project(view, events) => {
+            Io::Project(view, reviewed) => {
                 if let Some(projector) = hub.projector() {
-                    projector.project(id, &view, events).await;
+                    projector.project(id, &view, reviewed).await;
                 }
                 Done::Projected(view)
             }

@@ -137,7 +137,7 @@ impl DocCore {
             self.reread(touched);
         } else {
             let owner = self.readers.owner();
-            self.readers = super::super::access::View::of(&self.doc, owner).readers();
+            self.readers = crate::access::View::of(&self.doc, owner).readers();
         }
     }
 
@@ -232,7 +232,7 @@ impl DocCore {
             self.set_stage(Stage::Reproject);
             return Next::Io(Io::Project(
                 self.take_view(),
-                std::mem::take(&mut self.events),
+                std::mem::take(&mut self.reviewed),
             ));
         }
         self.answer_all();

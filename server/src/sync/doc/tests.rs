@@ -10,10 +10,11 @@ use duyan_shared::records::{Record, new_document};
 use duyan_shared::rules::Role;
 use duyan_shared::samples::duban_item;
 
-use super::super::access::{People, Person, Principal};
 use super::super::peer::{Outbox, Peer};
+use super::super::review::Principal;
 use super::DocCommand;
 use super::core::{DocCore, Done, Effect, Io, Next, Send};
+use crate::access::{People, Person};
 use crate::metrics::Metrics;
 use crate::storage::{Created, StorageError, StoredDoc};
 
@@ -34,6 +35,10 @@ impl People for Users {
     }
     fn unit_within(&self, unit: &str, ancestor: &str) -> bool {
         unit == ancestor
+    }
+
+    fn subtree(&self, unit: &str) -> Vec<String> {
+        vec![unit.to_owned()]
     }
 }
 

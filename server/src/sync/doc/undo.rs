@@ -2,7 +2,7 @@
 
 use automerge::{ActorId, Automerge, AutomergeError, ChangeHash};
 
-use super::super::access::{Refusal, Verdict};
+use super::super::review::{Refusal, Verdict};
 
 /// Restores what `verdict` names with one change by the server's `actor`, dated now. Returns
 /// the fields restored and the refusals to tell the author (an unknown field is mentioned only

@@ -14,11 +14,11 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::*;
+use crate::access::{People, Person};
 use crate::metrics::Metrics;
 use crate::storage::DocStore;
 use crate::storage::memory::MemoryStore;
 use crate::sync::SyncConfig;
-use crate::sync::access::{People, Person};
 use crate::sync::hub::HubParts;
 use crate::sync::peer::Outgoing;
 use crate::sync::protocol::PeerMetadata;
@@ -35,6 +35,10 @@ impl People for Supervisors {
     }
     fn unit_within(&self, unit: &str, ancestor: &str) -> bool {
         unit == ancestor
+    }
+
+    fn subtree(&self, unit: &str) -> Vec<String> {
+        vec![unit.to_owned()]
     }
 }
 

@@ -13,6 +13,8 @@ use autosurgeon::Text;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Request, StatusCode, header};
+use duyan::access::photos::Reference;
+use duyan::access::{Content, Reader, View};
 use duyan::app::{AppState, app};
 use duyan::auth::{Auth, AuthConfig};
 use duyan::directory::DirectoryHandle;
@@ -20,11 +22,10 @@ use duyan::metrics::Metrics;
 use duyan::projection::PgProjector;
 use duyan::storage::DocStore;
 use duyan::storage::postgres::PgStore;
-use duyan::sync::access::View;
 use duyan::sync::hub::{Hub, HubParts};
 use duyan::sync::protocol::PeerMetadata;
 use duyan::sync::session::{ServerIdentity, SessionLimits};
-use duyan::sync::{Projector, SyncConfig};
+use duyan::sync::{Projector, Reviewed, SyncConfig};
 use duyan::users::{self, NewUser, UnitRow};
 use duyan_shared::records::{Record, ResearchRecord, new_document};
 use duyan_shared::rules::Role;
@@ -162,10 +163,46 @@ impl TestApp {
         (id, doc)
     }
 
+    /// Projects the record as the document task does after a change, each photo referenced
+    /// by the user its `PhotoRef` names (`by`: who added it), as the app writes them.
     pub async fn project(&self, id: DocumentId, doc: &mut AutoCommit, owner: &str) {
         let view = View::of(doc.document(), Some(owner.into()));
+        let directory = self.state.directory.current();
+        let mut references: Vec<Reference> = Vec::new();
+        if let Content::Record(record) = &view.content {
+            let refs: Vec<&duyan_shared::records::PhotoRef> = match record {
+                Record::Duban(item) => item
+                    .progress
+                    .iter()
+                    .flat_map(|p| &p.photos)
+                    .chain(
+                        item.site_checks
+                            .iter()
+                            .flat_map(|c| c.before_photos.iter().chain(&c.after_photos)),
+                    )
+                    .collect(),
+                Record::Research(research) => research
+                    .visits
+                    .iter()
+                    .flat_map(|v| &v.photos)
+                    .chain(research.findings.iter().flat_map(|f| &f.photos))
+                    .collect(),
+            };
+            for photo in refs {
+                if let Some(by) = Reader::of(&*directory, &photo.by) {
+                    references.push(Reference {
+                        sha256: photo.sha256.clone(),
+                        by,
+                    });
+                }
+            }
+        }
+        let reviewed = Reviewed {
+            events: Vec::new(),
+            references,
+        };
         PgProjector::new(self.pool.clone())
-            .project(id, &view, Vec::new())
+            .project(id, &view, reviewed)
             .await;
     }
 

@@ -1,15 +1,9 @@
-//! Who may read, create and change which record: the single decision point of the sync layer.
+//! Who may create and change which record: the sync layer's review of every message.
 //!
-//! The document task asks [`may_read`] before it lets a peer sync a document, and runs
-//! [`review`] on the state a peer's sync message produced. Both are pure functions of the
-//! record, the users and units ([`People`]) and the person asking, so they are tested without a
-//! network or a database.
-//!
-//! Reading: admins, leaders and supervisors read every record; anyone else reads the records
-//! they created or are named in (handler, supervisor, lead, member) and those of their unit and
-//! the units below it (lead or co-operating unit of a 督办事项, the unit of a 调研记录). A
-//! document nobody can read as a record (empty, or damaged) is readable by its creator and the
-//! roles that read everything.
+//! The document task asks [`crate::access::may_read`] before it lets a peer sync a document,
+//! and runs [`review`] on the state a peer's sync message produced. Both are pure functions of
+//! the record, the users and units ([`People`]) and the person asking, so they are tested
+//! without a network or a database.
 //!
 //! Changing: [`review`] compares the record before and after a message with
 //! [`duyan_shared::rules::check_change`] and names what must be put back. The document task
@@ -18,13 +12,14 @@
 
 use std::sync::Arc;
 
-use automerge::{ROOT, ReadDoc};
+use automerge::ReadDoc;
 use duyan_shared::DocumentId;
-use duyan_shared::records::{DubanStatus, Record, RecordKind, RecordReader, Touched};
+use duyan_shared::records::{DubanStatus, Record, RecordKind};
 use duyan_shared::rules::{self, Problem, Role};
 
 use super::protocol::PeerId;
 use super::restore::Mode;
+use crate::access::{Content, People, Person, View, may_read};
 
 /// Who is on the other end of a session: the signed-in user and the session (device) they
 /// signed in with, plus the automerge-repo peer id their client announced.
@@ -33,200 +28,6 @@ pub struct Principal {
     pub peer_id: PeerId,
     pub user_id: Arc<str>,
     pub session_id: Arc<str>,
-}
-
-/// What access decisions need to know about a user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Person {
-    pub roles: Vec<Role>,
-    pub unit: Option<String>,
-}
-
-/// The users and units that access is decided on. The directory implements it; tests use a
-/// fixed table.
-pub trait People: Send + Sync {
-    /// `None` when the user is unknown or disabled: such a user may do nothing.
-    fn person(&self, user_id: &str) -> Option<Person>;
-    /// Whether `unit` is `ancestor` or lies below it in the unit tree.
-    fn unit_within(&self, unit: &str, ancestor: &str) -> bool;
-}
-
-/// What a document holds, as far as access is concerned.
-// One per loaded document, replaced after each reviewed message: boxing the record would add
-// an allocation per review and buy nothing.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq)]
-pub enum Content {
-    /// The server holds no change of it: anyone may create it.
-    Absent,
-    /// It exists but holds nothing yet (automerge-repo creates documents with an empty change).
-    Empty,
-    Record(Record),
-    /// It exists but cannot be read as a record.
-    Damaged(String),
-}
-
-/// A document's content and the user who first wrote it to the server.
-#[derive(Debug, Clone, PartialEq)]
-pub struct View {
-    pub owner: Option<Arc<str>>,
-    pub content: Content,
-}
-
-impl View {
-    /// Reads the content of `doc`.
-    pub fn of(doc: &automerge::Automerge, owner: Option<Arc<str>>) -> Self {
-        Self::read(doc, owner, &mut RecordReader::new(), Touched::Everything)
-    }
-
-    /// Reads the content of `doc` through `reader`, which reads again only what `touched`
-    /// covers: a loaded document's view after each message costs what the message changed.
-    pub fn read(
-        doc: &automerge::Automerge,
-        owner: Option<Arc<str>>,
-        reader: &mut RecordReader,
-        touched: Touched,
-    ) -> Self {
-        let content = if doc.get_heads().is_empty() {
-            Content::Absent
-        } else if doc.keys(ROOT).next().is_none() {
-            Content::Empty
-        } else {
-            match reader.read(doc, touched) {
-                Ok(record) => Content::Record(record),
-                Err(error) => Content::Damaged(error.to_string()),
-            }
-        };
-        Self { owner, content }
-    }
-}
-
-/// Who may read a document, as [`may_read`] decides it: its owner and the few people and units
-/// its record names. A loaded document keeps only this until it changes: most are only read,
-/// and the whole record would be a quarter of their memory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Readers {
-    owner: Option<Arc<str>>,
-    named: Named,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Named {
-    /// The server holds nothing of the document: anyone may create it.
-    Anyone,
-    /// Empty or damaged: only its owner and those who read everything.
-    Nobody,
-    Duban {
-        created_by: String,
-        handlers: Vec<String>,
-        supervisors: Vec<String>,
-        /// Lead and co-operating units.
-        units: Vec<String>,
-    },
-    Research {
-        created_by: String,
-        lead: String,
-        members: Vec<String>,
-        unit: String,
-    },
-}
-
-impl Readers {
-    /// Those of a document the server holds nothing of: anyone, who may then create it.
-    pub fn absent() -> Self {
-        Self {
-            owner: None,
-            named: Named::Anyone,
-        }
-    }
-
-    /// The user who first stored the document, if known.
-    pub fn owner(&self) -> Option<Arc<str>> {
-        self.owner.clone()
-    }
-
-    pub fn set_owner(&mut self, owner: Arc<str>) {
-        self.owner = Some(owner);
-    }
-}
-
-impl View {
-    /// Who may read the document as it now reads.
-    pub fn readers(&self) -> Readers {
-        let named = match &self.content {
-            Content::Absent => Named::Anyone,
-            Content::Empty | Content::Damaged(_) => Named::Nobody,
-            Content::Record(Record::Duban(item)) => Named::Duban {
-                created_by: item.created_by.clone(),
-                handlers: item.handlers.clone(),
-                supervisors: item.supervisors.clone(),
-                units: item
-                    .lead_unit
-                    .iter()
-                    .chain(&item.co_units)
-                    .cloned()
-                    .collect(),
-            },
-            Content::Record(Record::Research(record)) => Named::Research {
-                created_by: record.created_by.clone(),
-                lead: record.lead.clone(),
-                members: record.members.clone(),
-                unit: record.unit.clone(),
-            },
-        };
-        Readers {
-            owner: self.owner.clone(),
-            named,
-        }
-    }
-}
-
-fn reads_everything(person: &Person) -> bool {
-    person
-        .roles
-        .iter()
-        .any(|r| matches!(r, Role::Admin | Role::Leader | Role::Supervisor))
-}
-
-/// Whether `user` may read the document.
-pub fn may_read(people: &dyn People, user: &str, readers: &Readers) -> bool {
-    let Some(person) = people.person(user) else {
-        return false;
-    };
-    if matches!(readers.named, Named::Anyone)
-        || reads_everything(&person)
-        || readers.owner.as_deref() == Some(user)
-    {
-        return true;
-    }
-    let in_unit = |unit: &str| {
-        person
-            .unit
-            .as_deref()
-            .is_some_and(|mine| people.unit_within(unit, mine))
-    };
-    match &readers.named {
-        Named::Duban {
-            created_by,
-            handlers,
-            supervisors,
-            units,
-        } => {
-            created_by == user
-                || handlers.iter().any(|h| h == user)
-                || supervisors.iter().any(|s| s == user)
-                || units.iter().any(|u| in_unit(u))
-        }
-        Named::Research {
-            created_by,
-            lead,
-            members,
-            unit,
-        } => {
-            created_by == user || lead == user || members.iter().any(|m| m == user) || in_unit(unit)
-        }
-        Named::Anyone | Named::Nobody => false,
-    }
 }
 
 /// Whether someone holding `roles` may create `record` as `user`.
@@ -344,7 +145,7 @@ fn check_parent(
     }
     let refusal = match rules::parent_problem(id, item) {
         Some(problem) => Refusal::new("parent", "own_parent", problem.to_string()),
-        None if created && !reads_everything(person) => Refusal::new(
+        None if created && !rules::access::reads_everything(&person.roles) => Refusal::new(
             "parent",
             "parent_not_readable",
             "only those who read every record may place a new item under another",
@@ -416,9 +217,13 @@ fn review_record(
         (Content::Damaged(_), Content::Record(_)) => Verdict::RestoreAll {
             refusals: vec![Refusal::new("*", "no_access", "no access to this document")],
         },
-        (Content::Record(old), Content::Record(new)) => {
-            review_fields(user, &person, old, new, after_doc.keys(ROOT).collect())
-        }
+        (Content::Record(old), Content::Record(new)) => review_fields(
+            user,
+            &person,
+            old,
+            new,
+            after_doc.keys(automerge::ROOT).collect(),
+        ),
         (_, Content::Damaged(error)) => malformed(error),
         // Emptying a record is a change of every field.
         (Content::Record(_) | Content::Damaged(_), Content::Empty) => malformed("it is empty"),

@@ -57,6 +57,19 @@ impl People for Table {
         }
         false
     }
+
+    fn subtree(&self, unit: &str) -> Vec<String> {
+        let mut units: Vec<String> = self
+            .parents
+            .keys()
+            .filter(|u| self.unit_within(u, unit))
+            .map(|u| (*u).to_owned())
+            .collect();
+        if !units.iter().any(|u| u == unit) {
+            units.push(unit.to_owned());
+        }
+        units
+    }
 }
 
 fn doc_of(record: &Record) -> Automerge {
