@@ -206,6 +206,15 @@ export const en: Record<keyof typeof zh, string> = {
   "extension.approve": "Approve",
   "extension.reject": "Reject",
 
+  "history.open": "History",
+  "history.title": "Change history",
+  "history.close": "Close",
+  "history.none": "No history yet: open it once online to read it offline",
+  "history.cached": "Offline copy, fetched {at}",
+  "history.truncated": "Older changes left out",
+  "history.server": "Server",
+  "history.unknown": "Unknown user",
+
   "tl.created": "Created",
   "tl.assigned": "Assigned",
   "tl.progress": "Progress",
@@ -214,6 +223,11 @@ export const en: Record<keyof typeof zh, string> = {
   "tl.site_check": "Site check: {place}",
   "tl.evaluation": "Evaluated: {score}, {rating}",
   "tl.late": "Reported after closing",
+  "tl.accepted": "Accepted",
+  "tl.close_requested": "Closing requested",
+  "tl.suspended": "Suspended",
+  "tl.resumed": "Resumed",
+  "tl.status": "Status set to {status}",
 
   "refusal.title": "The server did not accept the change to “{field}”",
   "refusal.discard": "Dismiss",

@@ -205,6 +205,15 @@ export const zh = {
   "extension.approve": "同意",
   "extension.reject": "不同意",
 
+  "history.open": "修改记录",
+  "history.title": "修改记录（痕迹）",
+  "history.close": "关闭",
+  "history.none": "尚无记录：联网后打开一次即可离线查看",
+  "history.cached": "离线副本，获取于 {at}",
+  "history.truncated": "更早的修改已省略",
+  "history.server": "服务器",
+  "history.unknown": "未知用户",
+
   "tl.created": "创建",
   "tl.assigned": "交办",
   "tl.progress": "反馈进展",
@@ -213,6 +222,11 @@ export const zh = {
   "tl.site_check": "现场督办：{place}",
   "tl.evaluation": "评价：{score} 分，{rating}",
   "tl.late": "办结后补报",
+  "tl.accepted": "签收办理",
+  "tl.close_requested": "申请办结",
+  "tl.suspended": "中止",
+  "tl.resumed": "恢复办理",
+  "tl.status": "状态改为 {status}",
 
   "refusal.title": "服务器未接受对“{field}”的修改",
   "refusal.discard": "知道了",

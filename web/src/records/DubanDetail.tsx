@@ -27,6 +27,7 @@ import { SiteCheck } from "../photos";
 import { Conflicts, Refusals } from "./Notices";
 import { Attention } from "./Attention";
 import { Timeline } from "./Timeline";
+import { HistoryButton, useRecordHistory } from "./History";
 import { PaperLink } from "../documents/PaperLink";
 
 export function DubanDetail() {
@@ -68,6 +69,7 @@ function DubanView({ id, handle, item, entry }: { id: string; handle: import("@a
   const firstDue = firstResponseDue(facts);
   const feedbackDue = nextFeedbackDue(facts);
   const late = lateMarks(useServerLate(id, entry), progressAfterClosing(facts), entry ? isSynced(entry) : false);
+  const history = useRecordHistory(id, entry?.serverHeads?.join(",") ?? "");
 
   return (
     <article className="detail" data-id={id}>
@@ -110,11 +112,14 @@ function DubanView({ id, handle, item, entry }: { id: string; handle: import("@a
         )}
       </section>
       <DubanActions handle={handle} item={item} actions={actions} me={actor.id} />
-      <PaperLink to={`/items/${encodeURIComponent(id)}/print`} />
+      <div className="record-links">
+        <PaperLink to={`/items/${encodeURIComponent(id)}/print`} />
+        <HistoryButton history={history} />
+      </div>
       <SiteCheck handle={handle} status={status} roles={roles} me={actor.id} />
       <section className="section">
         <h3>{t("detail.timeline")}</h3>
-        <Timeline item={item} late={late} recordId={id} />
+        <Timeline item={item} late={late} recordId={id} history={history.answer?.history} me={actor.id} />
       </section>
     </article>
   );

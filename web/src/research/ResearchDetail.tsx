@@ -1,6 +1,7 @@
 // 调研 detail: questions, status moves, visits, findings (each can become a draft 督办事项),
 // and the report's four sections edited as collaborative text.
 
+import { HistoryButton, useRecordHistory } from "../records/History";
 import { useState } from "react";
 import { updateText } from "@automerge/automerge/slim";
 import type { DocHandle } from "@automerge/automerge-repo/slim";
@@ -68,6 +69,7 @@ function ResearchView({ id, handle, research, entry }: { id: string; handle: Doc
   const editFindings = mayEdit("research", "findings", roles);
   const instruct = mayAppend("research", "instructions", roles);
   const [form, setForm] = useState<"visit" | "finding" | "instruction" | null>(null);
+  const history = useRecordHistory(id, entry?.serverHeads?.join(",") ?? "");
 
   const toDuban = (index: number) => {
     const finding = research.findings[index];
@@ -121,7 +123,10 @@ function ResearchView({ id, handle, research, entry }: { id: string; handle: Doc
           </Space>
         </div>
       ) : null}
-      <PaperLink to={`/research/${encodeURIComponent(id)}/print`} />
+      <div className="record-links">
+        <PaperLink to={`/research/${encodeURIComponent(id)}/print`} />
+        <HistoryButton history={history} />
+      </div>
 
       <section className="section">
         <h3>{t("research.visits")}</h3>
