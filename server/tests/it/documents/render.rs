@@ -31,7 +31,12 @@ fn out_dir() -> PathBuf {
 
 async fn demo_app(pool: PgPool) -> TestApp {
     duyan::demo::seed(&pool).await.unwrap();
-    let state = app_state(pool.clone(), AuthConfig::default()).await;
+    // As under `serve --demo`: the demo users' one-time passwords do not gate them.
+    let auth = AuthConfig {
+        password_change_exempt: duyan::demo::usernames(),
+        ..AuthConfig::default()
+    };
+    let state = app_state(pool.clone(), auth).await;
     TestApp {
         router: duyan::app::app(state.clone()),
         store: PgStore::new(pool.clone()),
