@@ -272,6 +272,18 @@ async fn the_readme_commands_work_as_written_while_the_server_runs() {
                 assert_eq!(server.login("zhangwei", TYPED_PASSWORD).await.0, 200);
             }
             ("reindex", _) => assert!(stdout.starts_with("reindexed "), "{stdout}"),
+            ("backup", file) => {
+                let size = std::fs::metadata(dir.join(file)).map(|m| m.len());
+                assert!(size.is_ok_and(|n| n > 0), "`{command}` wrote {file}");
+                assert!(!dir.join(format!("{file}.partial")).exists());
+            }
+            ("restore", _) => {
+                let target = words[words.iter().position(|w| *w == "--data-dir").unwrap() + 1];
+                assert!(
+                    dir.join(target).join("pg/PG_VERSION").exists(),
+                    "`{command}` made a cluster in {target}"
+                );
+            }
             _ => panic!("no check for the README's `{command}`: add one here"),
         }
     }
