@@ -214,8 +214,19 @@ test("a backup of a running server restores into a fresh data directory with eve
   assert.equal(restore.code, 0, restore.stderr);
   const b = await start(fresh);
 
-  // The same people (the demo password), the same records, the same photo bytes.
-  const adminB = await signIn(b, { username: "liuyang", password: "demo1234" });
+  // The same people (the demo password, still one-time: the restored server runs without
+  // --demo, so each sets a new one first), the same records, the same photo bytes.
+  const signInRestored = async username => {
+    const first = await signIn(b, { username, password: "demo1234" });
+    const changed = await api(b, "/api/me/password", {
+      method: "POST",
+      token: first.access_token,
+      body: { current: "demo1234", new: "Restored-2026!" },
+    });
+    assert.ok(changed.status < 300, JSON.stringify(changed.body));
+    return signIn(b, { username, password: "Restored-2026!" });
+  };
+  const adminB = await signInRestored("liuyang");
   assert.deepEqual(await listRecords(b, adminB.access_token), before);
   for (const bytes of photos) {
     const response = await within(
@@ -231,7 +242,7 @@ test("a backup of a running server restores into a fresh data directory with eve
 
   // The documents themselves, over sync, from the same storage (clients' "what the server has"
   // stays valid: it is keyed by the storage id).
-  const reader = await connect(b, (await signIn(b, { username: "lijing", password: "demo1234" })).access_token);
+  const reader = await connect(b, (await signInRestored("lijing")).access_token);
   const restored = await within("find() on the restored server", reader.repo.find(handle.url));
   assert.deepEqual(plain(restored.doc()), plain(handle.doc()));
   assert.equal(serverStorageId(reader.repo), storageId);
