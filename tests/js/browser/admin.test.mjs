@@ -98,6 +98,22 @@ file.test("a one-time password leads to the password form, then to administratio
   // In tree order: 炼油厂, then below it 炼油三车间, then 九号厂区 below that.
   assert.ok(units.indexOf("炼油三车间") < units.indexOf("九号厂区"), units);
 
+  // 通知渠道: the admin points 炼油二车间's events at its 企业微信 group robot. Nothing is sent
+  // from this test (no event happens); the robot's URL is what the admin typed.
+  await admin.goBack();
+  await admin.getByTestId("channels-entry").click();
+  await admin.getByTestId("channel-add").click();
+  await admin.getByTestId("channel-form").getByText("企业微信").click();
+  await admin.getByTestId("channel-name").fill("二车间工作群");
+  await admin.getByTestId("channel-url").fill("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=browser-test");
+  await admin.getByTestId("channel-form").getByText("炼油二车间", { exact: true }).click();
+  await admin.getByTestId("channel-save").click();
+  const channel = admin.getByTestId("channel").filter({ hasText: "二车间工作群" });
+  await channel.waitFor();
+  assert.match(await channel.innerText(), /企业微信/);
+  assert.match(await channel.innerText(), /炼油二车间/);
+  await session.screenshot(admin, "admin-channels");
+
   // 王芳's first sign-in: the password form too, then the app; no administration for her.
   const wang = await session.device("wangfang");
   await firstSignIn(wang, "wangfang", given);
@@ -105,4 +121,20 @@ file.test("a one-time password leads to the password form, then to administratio
   await wang.getByTestId("tab-settings").click();
   await wang.getByTestId("settings-password").waitFor();
   assert.equal(await wang.getByTestId("settings-users").count(), 0);
+  assert.equal(await wang.getByTestId("channels-entry").count(), 0);
+
+  // Her notification settings: quiet hours on, kept by the server across a reload.
+  const settings = wang.getByTestId("notify-settings");
+  await settings.scrollIntoViewIfNeeded();
+  await wang.getByTestId("quiet-switch").click();
+  await wang.getByTestId("quiet-from").fill("22:00");
+  await wang.getByTestId("quiet-to").fill("07:30");
+  await wang.getByTestId("notify-save").click();
+  await wang.getByTestId("notify-save").and(wang.locator("[disabled]")).waitFor();
+  await wang.reload();
+  await wang.getByTestId("quiet-from").waitFor();
+  assert.equal(await wang.getByTestId("quiet-from").inputValue(), "22:00");
+  // The quiet hours and the push button, above the tab bar.
+  await wang.getByTestId("push-toggle").evaluate(el => el.scrollIntoView({ block: "center" }));
+  await session.screenshot(wang, "notify-settings");
 });
