@@ -11,7 +11,7 @@ import os from "node:os"
 import path from "node:path"
 import { parseArgs } from "node:util"
 import { fileURLToPath } from "node:url"
-import { killAllWorkers } from "./lib/pool.mjs"
+import { CLIENTS, killAllWorkers } from "./lib/pool.mjs"
 import { machineInfo, markdownTable, sourceRevision, textTable } from "./lib/report.mjs"
 import { boundedMemory, coldLoad, editPropagation, reconnectBurst } from "./lib/scenarios.mjs"
 import { emergencyCleanup } from "./lib/servers.mjs"
@@ -94,13 +94,15 @@ const meta = {
   sourceRevision: sourceRevision(path.resolve(benchDir, "..")),
   config,
   clientWorkers: workers,
+  // stock: automerge-repo 2.5.6 in Node workers; native: bench/native (BENCH_CLIENTS=native).
+  clients: CLIENTS,
 }
 
 function save() {
   const doc = { meta, results, notes }
   fs.writeFileSync(path.join(runDir, "results.json"), JSON.stringify(doc, null, 2))
   const md = [
-    `# duyan bench ${stamp}${args.quick ? " (quick mode: not the benchmark)" : ""}`,
+    `# duyan bench ${stamp}${args.quick ? " (quick mode: not the benchmark)" : ""}, ${CLIENTS} clients`,
     "",
     markdownTable(results),
     "",

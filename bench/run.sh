@@ -2,6 +2,7 @@
 # Benchmarks duyan against the stock automerge-repo sync server, same clients for both.
 #
 #   bash bench/run.sh [--servers reference,duyan] [--scenarios burst,edits,cold,memory] [--quick]
+#   BENCH_CLIENTS=native bash bench/run.sh ...   (the native Rust clients of bench/native)
 #
 # Installs bench/node_modules if missing (npm install), builds target/release/duyan (cargo
 # rebuilds only what changed; set DUYAN_BIN to use another binary instead, or
@@ -32,6 +33,10 @@ if [[ $wants_duyan == 1 ]]; then
   if [[ -z "${DUYAN_BIN:-}" && -z "${BENCH_NO_BUILD:-}" ]]; then
     (cd "$repo_dir" && SQLX_OFFLINE=true cargo build --release -p duyan)
   fi
+fi
+# BENCH_CLIENTS=native: the clients are bench/native's Rust process, not automerge-repo in Node.
+if [[ "${BENCH_CLIENTS:-}" == native && -z "${BENCH_LOADGEN:-}" && -z "${BENCH_NO_BUILD:-}" ]]; then
+  (cd "$repo_dir" && cargo build --release -p duyan-loadgen)
 fi
 
 exec timeout --signal=TERM --kill-after=30 "${BENCH_TIMEOUT:-3600}" node bench.mjs "$@"

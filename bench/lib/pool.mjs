@@ -4,6 +4,7 @@ import { fork } from "node:child_process"
 import fs from "node:fs"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
+import { NativePool, killNativeWorkers } from "./native.mjs"
 
 const workerPath = path.join(path.dirname(fileURLToPath(import.meta.url)), "client-worker.mjs")
 const live = new Set()
@@ -14,10 +15,15 @@ const clientNodeArgs = [...process.execArgv, ...(process.env.BENCH_CLIENT_NODE_A
 /** Kills every worker still running; bench.mjs calls it on any exit. */
 export function killAllWorkers() {
   for (const child of live) child.kill("SIGKILL")
+  killNativeWorkers()
 }
+
+/** Which clients run: the stock automerge-repo client (default) or `native` (bench/native). */
+export const CLIENTS = process.env.BENCH_CLIENTS === "native" ? "native" : "stock"
 
 export class WorkerPool {
   static async start(count, logPath) {
+    if (CLIENTS === "native") return NativePool.start(count, logPath)
     const log = fs.openSync(logPath, "a")
     const workers = await Promise.all(
       Array.from({ length: count }, () => {
