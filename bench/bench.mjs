@@ -13,14 +13,14 @@ import { parseArgs } from "node:util"
 import { fileURLToPath } from "node:url"
 import { CLIENTS, killAllWorkers } from "./lib/pool.mjs"
 import { machineInfo, markdownTable, sourceRevision, textTable } from "./lib/report.mjs"
-import { boundedMemory, coldLoad, editPropagation, reconnectBurst } from "./lib/scenarios.mjs"
+import { boundedMemory, coldLoad, editPropagation, reconnectBurst, twoProcessEdits } from "./lib/scenarios.mjs"
 import { emergencyCleanup } from "./lib/servers.mjs"
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url))
 const { values: args } = parseArgs({
   options: {
     servers: { type: "string", default: "reference,duyan" },
-    scenarios: { type: "string", default: "burst,edits,cold,memory" },
+    scenarios: { type: "string", default: "burst,edits,edits2,cold,memory" },
     quick: { type: "boolean", default: false },
   },
 })
@@ -31,6 +31,7 @@ const workers = Number(process.env.BENCH_WORKERS ?? 4)
 const config = {
   burst: { workers, clients: q(100, 20), docsPerClient: 10, boundMs: 180_000, verifyMs: 120_000, limitMs: 420_000 },
   edits: { edits: q(200, 30), warmup: 5, gapMs: 200, perEditMs: 5_000, boundMs: 150_000, limitMs: 200_000 },
+  edits2: { edits: q(200, 30), warmup: 5, gapMs: 200, perEditMs: 5_000, boundMs: 150_000, limitMs: 200_000 },
   cold: {
     seed: { count: q(1_000, 200), perRound: 250, workers: 2, clientsPerRound: 10 },
     seedMs: 240_000,
@@ -52,6 +53,7 @@ const config = {
 const scenarios = {
   burst: { run: reconnectBurst, servers: ["reference", "duyan"] },
   edits: { run: editPropagation, servers: ["reference", "duyan"] },
+  edits2: { run: twoProcessEdits, servers: ["duyan"] },
   cold: { run: coldLoad, servers: ["reference", "duyan"] },
   memory: { run: boundedMemory, servers: ["duyan"] },
 }

@@ -7,8 +7,8 @@
 //   connect    { url, deadline }                    connect all; wait until every record is acked
 //   fetch      { url, docs: [{ url, heads }], deadline, chunk }  a fresh client loads every
 //              doc, `chunk` at a time (default: all at once)
-//   edit       { url, author, edits, warmup, gapMs, perEditMs, deadline }  edit latency between
-//              two clients, each edit a progress entry by `author`
+//   edit       { url, urlB?, author, edits, warmup, gapMs, perEditMs, deadline }  edit latency
+//              between two clients (B on `urlB` if given), each edit a progress entry by `author`
 //   disconnect {}                                   close every connection this process holds
 //
 // `url` is the server's WebSocket URL with the access token as `?token=` (the reference
@@ -105,12 +105,12 @@ const commands = {
     return { connected: true, startedAt, lastAt, settledAt, ...tally, failures, ...client.stats() }
   },
 
-  async edit({ url, author, edits, warmup, gapMs, perEditMs, deadline }) {
+  async edit({ url, urlB, author, edits, warmup, gapMs, perEditMs, deadline }) {
     const a = new Client("editor-a")
     const b = new Client("editor-b")
     clients.push(a, b)
     a.connect(url)
-    b.connect(url)
+    b.connect(urlB ?? url)
     if (!(await a.whenConnected(deadline)) || !(await b.whenConnected(deadline))) {
       return { connected: false, latencies: [], timeouts: edits }
     }

@@ -172,6 +172,17 @@ export function rows(results, cores = os.availableParallelism()) {
     r == null ? null : r >= 1)
   add("(b) edit propagation", "failures", failures(b.reference), failures(b.duyan), null, "none", null)
 
+  // (e) has no reference of its own: duyan across two processes against the reference's (b).
+  const e = results.edits2?.duyan
+  if (e) {
+    add("(e) edits across 2 processes", `p50 latency, ${n(e.edits)} edits (reference: its (b))`, millis(b.reference?.p50Ms), millis(e.p50Ms),
+      times(b.reference?.p50Ms, e.p50Ms), "—", null)
+    r = times(b.reference?.p95Ms, e.p95Ms)
+    add("(e) edits across 2 processes", "p95 latency (reference: its (b))", millis(b.reference?.p95Ms), millis(e.p95Ms), r,
+      "≥ 1x (no worse)", r == null ? null : r >= 1)
+    add("(e) edits across 2 processes", "failures", "n/a", failures(e), null, "none", null)
+  }
+
   const loaded = [r => r.loaded, r => r.docs]
   const coldRef = timed(c.reference, ...loaded)
   const coldDuyan = timed(c.duyan, ...loaded)

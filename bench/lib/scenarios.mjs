@@ -290,30 +290,57 @@ export async function reconnectBurst(ctx, cfg) {
 
 /** (b) Sequential edits on one document: A changes, B sees it. */
 export async function editPropagation(ctx, cfg) {
-  return withServer(ctx, "edits", async live => {
-    const pool = await WorkerPool.start(1, path.join(ctx.runDir, `${ctx.kind}-clients.log`))
+  return withServer(ctx, "edits", live => measureEdits(ctx, cfg, live, null))
+}
+
+/**
+ * (e) duyan only: as (b), but A writes through one server process and B reads through a second
+ * one on the same database, so each edit crosses PostgreSQL's LISTEN/NOTIFY (ARCHITECTURE.md,
+ * "Several processes"). The reference has no second process to compare with; its (b) is the bar.
+ */
+export async function twoProcessEdits(ctx, cfg) {
+  return withServer(ctx, "edits2", async (live, storage) => {
+    const logPath = path.join(ctx.runDir, `${ctx.kind}-edits2-second.server.log`)
+    const second = await startServer({ kind: ctx.kind, storage, logPath, duyanBin: ctx.duyanBin, label: "second process" })
     try {
-      const url = await live.url()
-      const [reply] = await pool.all("edit", () => ({ ...cfg, url, author: live.author, deadline: now() + cfg.boundMs }))
-      const lat = [...(reply.latencies ?? [])].sort((a, b) => a - b)
-      return {
-        edits: cfg.edits,
-        measured: lat.length,
-        timeouts: reply.timeouts ?? cfg.edits,
-        p50Ms: percentile(lat, 50),
-        p95Ms: percentile(lat, 95),
-        maxMs: lat.at(-1) ?? null,
-        meanMs: lat.length ? sum(lat, x => x) / lat.length : null,
-        // In edit order: a latency that grows with the record's size shows here.
-        latenciesMs: reply.latencies ?? [],
-        setup: { connected: reply.connected ?? false, seeded: reply.seeded ?? false, found: reply.found ?? false },
-        drops: (reply.a?.disconnects ?? 0) + (reply.b?.disconnects ?? 0),
-        ...workerFailures([reply]),
-      }
+      return await measureEdits(ctx, cfg, live, second.wsUrl)
     } finally {
-      await pool.close()
+      await second.stop()
     }
   })
+}
+
+/** Edit latency from client A (on `live`) to client B (on `otherWsUrl`, else also on `live`). */
+async function measureEdits(ctx, cfg, live, otherWsUrl) {
+  const pool = await WorkerPool.start(1, path.join(ctx.runDir, `${ctx.kind}-clients.log`))
+  try {
+    const url = await live.url()
+    let urlB
+    if (otherWsUrl) {
+      // The same access token (every process signs with the run's secret), the other address.
+      const b = new URL(url)
+      b.host = new URL(otherWsUrl).host
+      urlB = b.toString()
+    }
+    const [reply] = await pool.all("edit", () => ({ ...cfg, url, urlB, author: live.author, deadline: now() + cfg.boundMs }))
+    const lat = [...(reply.latencies ?? [])].sort((a, b) => a - b)
+    return {
+      edits: cfg.edits,
+      measured: lat.length,
+      timeouts: reply.timeouts ?? cfg.edits,
+      p50Ms: percentile(lat, 50),
+      p95Ms: percentile(lat, 95),
+      maxMs: lat.at(-1) ?? null,
+      meanMs: lat.length ? sum(lat, x => x) / lat.length : null,
+      // In edit order: a latency that grows with the record's size shows here.
+      latenciesMs: reply.latencies ?? [],
+      setup: { connected: reply.connected ?? false, seeded: reply.seeded ?? false, found: reply.found ?? false },
+      drops: (reply.a?.disconnects ?? 0) + (reply.b?.disconnects ?? 0),
+      ...workerFailures([reply]),
+    }
+  } finally {
+    await pool.close()
+  }
 }
 
 /**

@@ -288,7 +288,7 @@ impl Worker {
     }
 
     /// Edit latency between two clients: A applies each precomputed change, B sees it.
-    /// `{url, doc: {id, bytes}, changes: [{bytes, heads}], warmup, edits, gapMs, perEditMs, deadline}`.
+    /// `{url, urlB?, doc: {id, bytes}, changes: [{bytes, heads}], warmup, edits, gapMs, perEditMs, deadline}`.
     async fn edit(&mut self, command: &Value) -> Result<Value, String> {
         let url = command["url"].as_str().ok_or("url")?.to_owned();
         let deadline = command["deadline"].as_f64().ok_or("deadline")?;
@@ -300,7 +300,11 @@ impl Worker {
         let per_edit = command["perEditMs"].as_f64().unwrap_or(5000.0);
 
         let mut a = client::spawn(url.clone(), "editor-a".into());
-        let mut b = client::spawn(url, "editor-b".into());
+        // (e): B on another server process when `urlB` is given.
+        let url_b = command["urlB"]
+            .as_str()
+            .map_or_else(|| url.clone(), str::to_owned);
+        let mut b = client::spawn(url_b, "editor-b".into());
         let _ = a.commands.send(Command::Add {
             id: id.clone(),
             doc: Box::new(doc),
