@@ -10,6 +10,7 @@ mod auth;
 mod bench_assessments;
 mod bench_projection;
 mod blobs;
+mod bulletins;
 mod common;
 mod cycle_api;
 mod directory;

@@ -1,6 +1,7 @@
 // The office's cycle on a phone: a leader's 批示, written by the leader's own client, shows in
 // the 批示跟踪 list with its 落实 state; tapping it opens the item; the 考核 table shows the
-// item's lead unit with the points its overdue item cost, and tapping the unit shows them.
+// item's lead unit with the points its overdue item cost, and tapping the unit shows them. A
+// supervisor drafts a 通报 from the data, edits and publishes it; a handler reads it.
 
 import assert from "node:assert/strict";
 
@@ -43,4 +44,50 @@ file.test("a leader follows a 批示 to its item and reads the 考核 table", as
   await unit.click();
   await wang.locator(".assessment-point").filter({ hasText: "逾期" }).first().waitFor();
   await session.screenshot(wang, "cycle-assessments");
+});
+
+file.test("a supervisor drafts a 通报 from the data, edits and publishes it; a handler reads it", async session => {
+  const { users, server, fx } = session;
+  const title = "二号厂区雨污分流整改（通报）";
+  const li = await fx.client(server, { user: users.li, device: "李静的电脑" });
+  // Due 2026-11-22 and open: overdue in this month too, so plant 2 is named.
+  const item = li.repo.create(castItem(users, { title }));
+  await waitSynced(item, li.repo);
+
+  const sup = await session.signedIn("li", users.li);
+  await sup.goto("/dashboard");
+  await sup.getByTestId("open-bulletins").click();
+  await sup.getByTestId("bulletin-draft-form").waitFor();
+  await sup.getByTestId("bulletin-draft").click();
+  // The draft opens: plant 2 criticised, with the item named for being overdue.
+  const unit = sup.locator('[data-testid="bulletin-unit"][data-unit="plant-2"][data-kind="criticised"]');
+  await unit.waitFor();
+  assert.match(await unit.innerText(), new RegExp(title.replace(/[（）]/g, ".")));
+  assert.match(await unit.innerText(), /逾期/);
+  assert.match(await sup.getByTestId("bulletin-status").innerText(), /草稿/);
+
+  // Edited: a title of the office's own.
+  await sup.getByTestId("bulletin-edit").click();
+  const input = sup.getByTestId("bulletin-title-input").locator("input");
+  await input.fill("关于督办事项逾期情况的通报");
+  await sup.getByTestId("bulletin-save").click();
+  await sup.getByTestId("bulletin-title").filter({ hasText: "关于督办事项逾期情况的通报" }).waitFor();
+
+  await sup.getByTestId("bulletin-publish").click();
+  await sup.getByTestId("bulletin-publish-confirm").click();
+  await sup.getByTestId("bulletin-status").filter({ hasText: "第1期" }).waitFor();
+  assert.equal(await sup.getByTestId("bulletin-publish").count(), 0, "a published 通报 is not published again");
+  await session.screenshot(sup, "cycle-bulletin-published");
+
+  // A handler reads it in the list and opens it; nothing to edit or publish.
+  const zhang = await session.signedIn("zhang", users.zhang);
+  await zhang.goto("/bulletins");
+  const row = zhang.getByTestId("bulletin-row").filter({ hasText: "关于督办事项逾期情况的通报" });
+  await row.waitFor();
+  assert.equal(await zhang.getByTestId("bulletin-draft-form").count(), 0);
+  await row.click();
+  await zhang.locator('[data-testid="bulletin-unit"][data-unit="plant-2"]').waitFor();
+  assert.equal(await zhang.getByTestId("bulletin-edit").count(), 0);
+  await zhang.getByTestId("bulletin-download").waitFor();
+  await session.screenshot(zhang, "cycle-bulletin-read");
 });
