@@ -12,7 +12,7 @@ use sqlx::PgPool;
 use crate::common::{Caller, TestApp, item, test_app};
 use crate::documents::{call, open};
 
-fn review(id: &str, verdict: Verdict, at: duyan_shared::Timestamp, by: &str) -> Review {
+pub fn review(id: &str, verdict: Verdict, at: duyan_shared::Timestamp, by: &str) -> Review {
     Review {
         id: id.into(),
         at,
@@ -23,7 +23,7 @@ fn review(id: &str, verdict: Verdict, at: duyan_shared::Timestamp, by: &str) -> 
 }
 
 /// `method path` with a JSON body as `caller`: status and JSON answer.
-async fn json_call(
+pub async fn json_call(
     app: &TestApp,
     caller: &Caller,
     method: &str,

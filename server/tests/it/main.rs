@@ -13,6 +13,7 @@ mod blobs;
 mod bulletins;
 mod common;
 mod cycle_api;
+mod dashboard_periods;
 mod directory;
 mod documents;
 mod notify;

@@ -108,8 +108,8 @@ pub async fn update_draft(pool: &PgPool, b: &Bulletin) -> Result<bool, ApiError>
 /// two publishings never take the same one.
 pub async fn publish(pool: &PgPool, id: i64, by: &str) -> Result<bool, ApiError> {
     let mut tx = pool.begin().await?;
-    // Any constant works: only publishing takes it. "通报" in UTF-8, read as a number.
-    sqlx::query!("select pg_advisory_xact_lock(7_391_250_101)")
+    // An arbitrary key that nothing else locks: only publishing takes it.
+    sqlx::query!("select pg_advisory_xact_lock(7391250101)")
         .execute(&mut *tx)
         .await?;
     let done = sqlx::query!(
