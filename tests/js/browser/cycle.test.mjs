@@ -77,6 +77,10 @@ file.test("a supervisor drafts a 通报 from the data, edits and publishes it; a
   await sup.getByTestId("bulletin-publish-confirm").click();
   await sup.getByTestId("bulletin-status").filter({ hasText: "第1期" }).waitFor();
   assert.equal(await sup.getByTestId("bulletin-publish").count(), 0, "a published 通报 is not published again");
+  // The paper from its top, once the dialog and the toast are gone.
+  await sup.locator(".adm-dialog").waitFor({ state: "detached" });
+  await sup.locator(".adm-toast-mask").waitFor({ state: "detached" });
+  await sup.evaluate(() => window.scrollTo(0, 0));
   await session.screenshot(sup, "cycle-bulletin-published");
 
   // A handler reads it in the list and opens it; nothing to edit or publish.
