@@ -121,7 +121,11 @@ async fn dashboard(
     });
     // Lights as at the period's last instant, if it ended before `at`.
     let at = period
-        .and_then(|p| p.bounds().1.checked_add(chrono::TimeDelta::milliseconds(-1)))
+        .and_then(|p| {
+            p.bounds()
+                .1
+                .checked_add(chrono::TimeDelta::milliseconds(-1))
+        })
         .map_or(at, |last| at.min(last));
     let soon = due_soon_before(at)?;
     let directory = state.directory.current();

@@ -66,7 +66,11 @@ pub fn bulletin(b: &Bulletin, issuer: &str, today: Timestamp) -> Result<Vec<u8>,
         .collect();
     blocks.push(layout::title(&b.title).into());
     blocks.push(heading1("一、总体情况").into());
-    blocks.extend(body_lines(&b.summary, "（无）").into_iter().map(Block::from));
+    blocks.extend(
+        body_lines(&b.summary, "（无）")
+            .into_iter()
+            .map(Block::from),
+    );
     blocks.push(heading1("二、通报批评").into());
     blocks.extend(units(&b.criticised, "本期无通报批评的单位。"));
     blocks.push(heading1("三、通报表扬").into());

@@ -31,7 +31,10 @@ pub async fn json_call(
     body: Option<Value>,
 ) -> (StatusCode, Value) {
     let (status, _, bytes) = call(app, method, path, Some(&caller.token), body).await;
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 /// Every record id a 通报's JSON names.
@@ -112,15 +115,24 @@ async fn a_bulletin_is_drafted_from_the_data_published_once_read_by_all_and_cost
     // Handlers do not draft; periods are checked.
     let period = json!({"period": "2026-12"});
     let (status, body) = json_call(&app, &zhang, "POST", &create, Some(period.clone())).await;
-    assert_eq!((status, &body["error"]["code"]), (StatusCode::FORBIDDEN, &json!("forbidden")));
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (StatusCode::FORBIDDEN, &json!("forbidden"))
+    );
     for bad in ["2026-13", "2026-W54", "12-2026", ""] {
         let (status, body) =
             json_call(&app, &sup, "POST", &create, Some(json!({"period": bad}))).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
         assert_eq!(body["error"]["code"], "invalid_parameter");
     }
-    let (status, body) =
-        json_call(&app, &sup, "POST", &create, Some(json!({"period": "2027-01"}))).await;
+    let (status, body) = json_call(
+        &app,
+        &sup,
+        "POST",
+        &create,
+        Some(json!({"period": "2027-01"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["code"], "period_not_started");
     let long = "长".repeat(101);
@@ -132,7 +144,10 @@ async fn a_bulletin_is_drafted_from_the_data_published_once_read_by_all_and_cost
         Some(json!({"period": "2026-12", "title": long})),
     )
     .await;
-    assert_eq!((status, &body["error"]["code"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("invalid_bulletin")));
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("invalid_bulletin"))
+    );
 
     // The draft: plant 2 for its overdue item, chem for the 退回重办; chem praised for closing
     // early. Units with as many items keep their id order.
@@ -148,9 +163,21 @@ async fn a_bulletin_is_drafted_from_the_data_published_once_read_by_all_and_cost
         plant["items"],
         json!([{"record_id": late.to_string(), "title": "二号厂区逾期事项", "reasons": ["overdue"]}])
     );
-    assert_eq!(draft["criticised"][0]["items"][0]["reasons"], json!(["returned"]));
-    assert_eq!(draft["praised"][0]["items"][0]["reasons"], json!(["closed_early"]));
-    assert!(draft["summary"].as_str().unwrap().contains("共跟踪督办事项3项"), "{draft}");
+    assert_eq!(
+        draft["criticised"][0]["items"][0]["reasons"],
+        json!(["returned"])
+    );
+    assert_eq!(
+        draft["praised"][0]["items"][0]["reasons"],
+        json!(["closed_early"])
+    );
+    assert!(
+        draft["summary"]
+            .as_str()
+            .unwrap()
+            .contains("共跟踪督办事项3项"),
+        "{draft}"
+    );
     assert!(!named_ids(&draft).contains(&quiet.to_string()));
     let id = draft["id"].as_i64().unwrap();
     let one = format!("/api/bulletins/{id}");
@@ -184,11 +211,13 @@ async fn a_bulletin_is_drafted_from_the_data_published_once_read_by_all_and_cost
         Some(json!({"criticised": [{"unit": "office", "remark": ""}]})),
     )
     .await;
-    assert_eq!((status, &body["error"]["code"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("invalid_bulletin")));
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("invalid_bulletin"))
+    );
     let (status, body) = json_call(&app, &sup, "PATCH", &one, Some(json!({"summary": ""}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    let (status, body) =
-        json_call(&app, &sup, "PATCH", &one, Some(json!({"colour": "red"}))).await;
+    let (status, body) = json_call(&app, &sup, "PATCH", &one, Some(json!({"colour": "red"}))).await;
     assert!(status.is_client_error(), "{body}");
     let (status, edited) = json_call(
         &app,
@@ -204,20 +233,28 @@ async fn a_bulletin_is_drafted_from_the_data_published_once_read_by_all_and_cost
     assert_eq!(status, StatusCode::OK, "{edited}");
     assert_eq!(edited["title"], "关于12月份督办事项办理情况的通报");
     assert_eq!(units_of(&edited, "criticised"), ["plant-2"]);
-    assert_eq!(edited["criticised"][0]["remark"], "逾期未办结，请三日内说明原因。");
+    assert_eq!(
+        edited["criticised"][0]["remark"],
+        "逾期未办结，请三日内说明原因。"
+    );
     assert_eq!(edited["criticised"][0]["items"], plant["items"]);
 
     // Published once, numbered; then neither edited nor published again.
-    let (status, published) =
-        json_call(&app, &wang, "POST", &format!("{one}/publish"), None).await;
+    let (status, published) = json_call(&app, &wang, "POST", &format!("{one}/publish"), None).await;
     assert_eq!(status, StatusCode::OK, "{published}");
     assert_eq!(published["status"], "published");
     assert_eq!(published["number"], 1);
     assert_eq!(published["published_by"], wang.id);
     let (status, body) = json_call(&app, &sup, "POST", &format!("{one}/publish"), None).await;
-    assert_eq!((status, &body["error"]["code"]), (StatusCode::CONFLICT, &json!("already_published")));
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (StatusCode::CONFLICT, &json!("already_published"))
+    );
     let (status, body) = json_call(&app, &sup, "PATCH", &one, Some(json!({"title": "再改"}))).await;
-    assert_eq!((status, &body["error"]["code"]), (StatusCode::CONFLICT, &json!("not_draft")));
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (StatusCode::CONFLICT, &json!("not_draft"))
+    );
 
     // Published: every signed-in user reads it, and it names only what it names: plant 2's
     // item and chem's praised one, never the quiet plant-1 item.
@@ -236,8 +273,14 @@ async fn a_bulletin_is_drafted_from_the_data_published_once_read_by_all_and_cost
     }
 
     // The document: 红头, number, the units and items.
-    let (status, headers, bytes) =
-        call(&app, "GET", &format!("{one}/document.docx"), Some(&zhang.token), None).await;
+    let (status, headers, bytes) = call(
+        &app,
+        "GET",
+        &format!("{one}/document.docx"),
+        Some(&zhang.token),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         headers[axum::http::header::CONTENT_TYPE]

@@ -44,7 +44,12 @@ async fn the_dashboard_counts_a_period_and_trends_over_the_last_ones_per_reader(
             assigned_at: Some(shanghai(2026, 10, 5, 9, 0)),
             deadline: Some(shanghai(2026, 12, 31, 23, 59)),
             status: DubanStatus::Closed,
-            reviews: vec![review("r", Verdict::Pass, shanghai(2026, 11, 20, 9, 0), &sup.id)],
+            reviews: vec![review(
+                "r",
+                Verdict::Pass,
+                shanghai(2026, 11, 20, 9, 0),
+                &sup.id,
+            )],
             ..item("十月交办", "chem", &wu.id, &sup.id)
         },
         &sup.id,
@@ -80,7 +85,10 @@ async fn the_dashboard_counts_a_period_and_trends_over_the_last_ones_per_reader(
     );
     assert_eq!(body["points"][1]["rate"], 1.0);
     assert!(body["points"][0]["rate"].is_null());
-    assert_eq!(body["points"][0]["from"], shanghai(2026, 10, 1, 0, 0).millis());
+    assert_eq!(
+        body["points"][0]["from"],
+        shanghai(2026, 10, 1, 0, 0).millis()
+    );
 
     // A handler's trend counts their unit's item only.
     let (_, body) = trend(&app, &zhang, "kind=month&count=3", at).await;

@@ -14,7 +14,11 @@ use super::{ItemFacts, Period, RuleKind, Window};
 use crate::time::Timestamp;
 
 /// The rules that name a unit critically.
-const CRITICAL: [RuleKind; 3] = [RuleKind::Overdue, RuleKind::LateFeedback, RuleKind::Returned];
+const CRITICAL: [RuleKind; 3] = [
+    RuleKind::Overdue,
+    RuleKind::LateFeedback,
+    RuleKind::Returned,
+];
 /// The rules that praise it.
 const PRAISE: [RuleKind; 2] = [RuleKind::ClosedEarly, RuleKind::Excellent];
 
@@ -57,9 +61,20 @@ pub fn findings(period: Period, now: Timestamp, items: &[ItemFacts]) -> Findings
         let Some(unit) = item.lead_unit.as_deref() else {
             continue;
         };
-        let found: Vec<RuleKind> = item.occurrences(window).into_iter().map(|(k, _)| k).collect();
-        for (rules, list) in [(&CRITICAL[..], &mut criticised), (&PRAISE[..], &mut praised)] {
-            let reasons: Vec<RuleKind> = rules.iter().copied().filter(|k| found.contains(k)).collect();
+        let found: Vec<RuleKind> = item
+            .occurrences(window)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        for (rules, list) in [
+            (&CRITICAL[..], &mut criticised),
+            (&PRAISE[..], &mut praised),
+        ] {
+            let reasons: Vec<RuleKind> = rules
+                .iter()
+                .copied()
+                .filter(|k| found.contains(k))
+                .collect();
             if !reasons.is_empty() {
                 list.entry(unit).or_default().push(Named {
                     record_id: item.id.clone(),
@@ -77,7 +92,7 @@ pub fn findings(period: Period, now: Timestamp, items: &[ItemFacts]) -> Findings
             })
             .collect();
         // Stable: equal counts stay in unit id order.
-        units.sort_by(|a, b| b.items.len().cmp(&a.items.len()));
+        units.sort_by_key(|u| std::cmp::Reverse(u.items.len()));
         units
     };
     Findings {

@@ -354,10 +354,8 @@ pub fn assess_with(
         }
     }
     let bulletin_rule = rules.rules.iter().find(|r| r.kind == RuleKind::Bulletin);
-    let mut counted: Vec<&BulletinFacts> = bulletins
-        .iter()
-        .filter(|b| b.counts_in(period))
-        .collect();
+    let mut counted: Vec<&BulletinFacts> =
+        bulletins.iter().filter(|b| b.counts_in(period)).collect();
     counted.sort_by(|a, b| a.id.cmp(&b.id));
     for bulletin in counted {
         let Some(rule) = bulletin_rule else { break };

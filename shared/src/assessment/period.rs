@@ -176,11 +176,28 @@ mod tests {
             Period::Week(2027, 1).previous(),
             Some(Period::Week(2026, 53))
         );
-        assert_eq!(Period::Month(2027, 1).previous(), Some(Period::Month(2026, 12)));
-        assert_eq!(Period::Quarter(2027, 1).previous(), Some(Period::Quarter(2026, 4)));
+        assert_eq!(
+            Period::Month(2027, 1).previous(),
+            Some(Period::Month(2026, 12))
+        );
+        assert_eq!(
+            Period::Quarter(2027, 1).previous(),
+            Some(Period::Quarter(2026, 4))
+        );
         for bad in [
-            "2026-13", "2026-Q5", "2026-Q0", "2026-00", "26-12", "2026-1", "2026", "2026-Q", "x",
-            "2027-W53", "2026-W00", "2026-W1", "2026-W054",
+            "2026-13",
+            "2026-Q5",
+            "2026-Q0",
+            "2026-00",
+            "26-12",
+            "2026-1",
+            "2026",
+            "2026-Q",
+            "x",
+            "2027-W53",
+            "2026-W00",
+            "2026-W1",
+            "2026-W054",
         ] {
             assert_eq!(bad.parse::<Period>(), Err(InvalidPeriod), "{bad}");
         }

@@ -237,7 +237,9 @@ fn a_bulletin_names_lead_units_for_faults_and_praise_in_its_week() {
     let mut earlier = item("r-3", "unit-b");
     earlier.returned_at = vec![shanghai(2026, 11, 27, 10, 0)];
     let found = findings(week, now, &[late, back, earlier]);
-    let named = |list: &[NamedUnit]| -> Vec<(String, Vec<(String, Vec<&str>)>)> {
+    /// A unit and its items, each with its reasons.
+    type Listed<'a> = (String, Vec<(String, Vec<&'a str>)>);
+    let named = |list: &[NamedUnit]| -> Vec<Listed> {
         list.iter()
             .map(|u| {
                 let items = u
@@ -285,7 +287,14 @@ fn a_published_bulletin_costs_the_units_it_names_in_the_periods_holding_its_end(
         bulletin("b4", Period::Quarter(2026, 4)),
     ];
     let rules = Rules::default();
-    let dec = assess_with(Period::Month(2026, 12), now, &rules, &units, &[], &bulletins);
+    let dec = assess_with(
+        Period::Month(2026, 12),
+        now,
+        &rules,
+        &units,
+        &[],
+        &bulletins,
+    );
     let a = unit(&dec, "unit-a");
     // b1, b3 and b4 (its last day is 12-31): 100 - 9.
     assert_eq!(a.score, 91.0);
@@ -303,7 +312,14 @@ fn a_published_bulletin_costs_the_units_it_names_in_the_periods_holding_its_end(
     let q4 = assess_with(q4(), now, &rules, &units, &[], &bulletins);
     // Four 通报 of 3, capped at 9.
     assert_eq!(unit(&q4, "unit-a").score, 91.0);
-    let nov = assess_with(Period::Month(2026, 11), now, &rules, &units, &[], &bulletins);
+    let nov = assess_with(
+        Period::Month(2026, 11),
+        now,
+        &rules,
+        &units,
+        &[],
+        &bulletins,
+    );
     assert_eq!(unit(&nov, "unit-a").score, 97.0);
     // Serialized without a `bulletin` key unless it has one, as frozen periods were stored.
     let json = serde_json::to_value(&q4.units[0].deductions[0]).unwrap();
@@ -314,5 +330,10 @@ fn a_published_bulletin_costs_the_units_it_names_in_the_periods_holding_its_end(
         points: 1.0,
         bulletin: None,
     };
-    assert!(serde_json::to_value(&plain).unwrap().get("bulletin").is_none());
+    assert!(
+        serde_json::to_value(&plain)
+            .unwrap()
+            .get("bulletin")
+            .is_none()
+    );
 }

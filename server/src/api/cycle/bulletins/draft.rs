@@ -149,13 +149,20 @@ pub fn draft(
         criticised: units(c, names, titles, &|tally| {
             format!("{tally}，予以通报批评，请限期整改。")
         }),
-        praised: units(p, names, titles, &|tally| format!("{tally}，予以通报表扬。")),
+        praised: units(p, names, titles, &|tally| {
+            format!("{tally}，予以通报表扬。")
+        }),
     }
 }
 
 /// `text` trimmed, if it has 1 to `max` characters and no control characters but line breaks
 /// (and, when `lines` is false, none of those either); else a 422 naming `what`.
-pub fn checked(text: &str, max: usize, lines: bool, what: &'static str) -> Result<String, ApiError> {
+pub fn checked(
+    text: &str,
+    max: usize,
+    lines: bool,
+    what: &'static str,
+) -> Result<String, ApiError> {
     let text = text.trim();
     let chars = text.chars().count();
     let bad_char = text

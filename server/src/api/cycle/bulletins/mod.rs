@@ -27,7 +27,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use duyan_shared::api::{Bulletin, BulletinEdit, BulletinList, BulletinUnit, NewBulletin, UnitRemark};
+use duyan_shared::api::{
+    Bulletin, BulletinEdit, BulletinList, BulletinUnit, NewBulletin, UnitRemark,
+};
 use duyan_shared::assessment::findings;
 use serde::Deserialize;
 

@@ -184,7 +184,10 @@ pub async fn published_facts(pool: &PgPool) -> Result<Vec<BulletinFacts>, ApiErr
         // Stored by this module from a valid period; a row edited by hand into nonsense counts
         // nothing rather than failing the 考核.
         let Ok(period) = row.period.parse::<Period>() else {
-            tracing::warn!(bulletin = row.id, "a published 通报 with an unreadable period");
+            tracing::warn!(
+                bulletin = row.id,
+                "a published 通报 with an unreadable period"
+            );
             continue;
         };
         let units = named(row.criticised)?
