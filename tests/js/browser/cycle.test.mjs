@@ -5,8 +5,8 @@
 
 import assert from "node:assert/strict";
 
-import { castItem, str, waitSynced, within } from "../test/helpers.mjs";
-import { CHINESE, browserFile } from "./harness.mjs";
+import { castItem, str, waitFor, waitSynced, within } from "../test/helpers.mjs";
+import { CHINESE, browserFile, openItem, recordRow } from "./harness.mjs";
 
 const file = browserFile("browser: cycle");
 
@@ -94,4 +94,33 @@ file.test("a supervisor drafts a 通报 from the data, edits and publishes it; a
   assert.equal(await zhang.getByTestId("bulletin-edit").count(), 0);
   await zhang.getByTestId("bulletin-download").waitFor();
   await session.screenshot(zhang, "cycle-bulletin-read");
+
+  // The dashboard this month, with its trend; plant 2's row opens its items in the ledger.
+  await sup.goto("/dashboard");
+  await sup.locator(".adm-selector-item").filter({ hasText: "按月" }).click();
+  await sup.getByTestId("dashboard-period").waitFor();
+  await sup.getByTestId("trend-point").nth(5).waitFor();
+  assert.equal(await sup.getByTestId("trend-point").count(), 6);
+  await session.screenshot(sup, "cycle-dashboard-month");
+  await sup.locator('[data-testid="dashboard-unit"][data-unit="plant-2"]').click();
+  await sup.waitForURL(url => url.pathname === "/ledger" && url.searchParams.get("unit") === "plant-2");
+  await recordRow(sup, title).waitFor();
+
+  // The parent picker: a new item is hung under the 通报's item, found by searching; the
+  // item itself is never offered.
+  const childTitle = "专项：雨污分流台账";
+  const child = li.repo.create(castItem(users, { title: childTitle }));
+  await waitSynced(child, li.repo);
+  await openItem(sup, child.documentId);
+  await sup.getByTestId("fields-more").click();
+  await sup.getByTestId("field-parent").locator(".adm-list-item").click();
+  const search = sup.getByTestId("parent-search");
+  await search.fill("雨污分流");
+  const option = sup.getByTestId("parent-option").filter({ hasText: title });
+  await option.waitFor();
+  assert.equal(await sup.locator(`[data-testid="parent-option"][data-id="${child.documentId}"]`).count(), 0);
+  await option.click();
+  await sup.getByTestId("save-parent").click();
+  await sup.getByTestId("field-parent").filter({ hasText: title }).waitFor();
+  await waitFor("the parent to reach the child on li's client", () => String(child.doc()?.parent ?? "") === item.documentId);
 });

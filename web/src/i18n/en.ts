@@ -378,7 +378,7 @@ export const en: Record<keyof typeof zh, string> = {
   "period.week": "Weekly",
   "period.month": "Monthly",
   "period.quarter": "Quarterly",
-  "dashboard.period_all": "All, now",
+  "dashboard.period_all": "All",
   "dashboard.trend": "Trend",
   "dashboard.trend_active": "Active",
   "dashboard.trend_new": "New",

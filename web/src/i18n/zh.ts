@@ -377,7 +377,7 @@ export const zh = {
   "period.week": "按周",
   "period.month": "按月",
   "period.quarter": "按季度",
-  "dashboard.period_all": "当前全部",
+  "dashboard.period_all": "全部",
   "dashboard.trend": "趋势",
   "dashboard.trend_active": "在办",
   "dashboard.trend_new": "新增",
