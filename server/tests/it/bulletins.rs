@@ -347,6 +347,10 @@ async fn a_bulletin_is_drafted_from_the_data_published_once_read_by_all_and_cost
             .all(|p| p["rule"] != "bulletin"),
         "{chem}"
     );
+    // The 考核 is per month or quarter: a week is refused there.
+    let (status, body) =
+        json_call(&app, &wang, "GET", "/api/assessments?period=2026-W49", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     // November knows nothing of a December 通报.
     let (_, body) = json_call(
         &app,
