@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::assessment::RuleKind;
 use crate::derived::Light;
 use crate::rules::Role;
 
@@ -207,10 +208,44 @@ pub struct LateFeedback {
 pub struct Dashboard {
     /// The instant lights and lateness were computed for.
     pub at: i64,
+    /// The period asked for (`2026-W49`, `2026-12`, `2026-Q4`): only items followed in it are
+    /// counted, and lights are as of its end (or now). None: every item, now.
+    pub period: Option<String>,
     /// Per lead unit, ordered by unit id (items without a lead unit last).
     pub units: Vec<DashboardUnit>,
     pub totals: DashboardCounts,
     pub feedback_late: LateFeedback,
+}
+
+/// One period of the dashboard's trend.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TrendPoint {
+    /// `2026-W49`, `2026-12` or `2026-Q4`.
+    pub period: String,
+    /// Its first instant and the first after it.
+    pub from: i64,
+    pub to: i64,
+    /// Items followed in it: assigned before its end, not closed before its start.
+    pub active: i64,
+    /// Assigned in it.
+    pub new: i64,
+    /// Closed in it.
+    pub closed: i64,
+    /// Closed in it with a deadline, and by the deadline.
+    pub closed_with_deadline: i64,
+    pub on_time: i64,
+    /// `on_time / closed_with_deadline`; none when nothing closed had a deadline.
+    pub rate: Option<f64>,
+    /// Open past its deadline at some instant of it (the 考核's 逾期).
+    pub overdue: i64,
+}
+
+/// `GET /api/dashboard/trend`: the last few weeks, months or quarters, oldest first.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DashboardTrend {
+    /// `week`, `month` or `quarter`.
+    pub kind: String,
+    pub points: Vec<TrendPoint>,
 }
 
 /// The five counts of the 周报.
@@ -285,4 +320,113 @@ pub struct UploadProgress {
 pub struct DocumentSettings {
     /// The issuing body's name, printed as the 红头 (1 to 40 characters).
     pub issuer: String,
+}
+
+/// An item a 通报 names, and why.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BulletinItem {
+    pub record_id: String,
+    /// The item's title when the 通报 was drafted.
+    pub title: String,
+    /// The 考核 rules behind it: `overdue`, `late_feedback`, `returned` (criticised);
+    /// `closed_early`, `excellent` (praised).
+    pub reasons: Vec<RuleKind>,
+}
+
+/// A unit a 通报 names, with its items.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BulletinUnit {
+    /// The unit's id.
+    pub unit: String,
+    /// The unit's name when the 通报 was drafted.
+    pub name: String,
+    /// The first items named for the unit, by id.
+    pub items: Vec<BulletinItem>,
+    /// How many more items the data named for the unit than `items` lists.
+    pub more: i64,
+    /// The supervisor's words on the unit (editable while a draft).
+    pub remark: String,
+}
+
+/// A 通报 (`GET /api/bulletins/{id}`): drafted from the data of a period, edited, published.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Bulletin {
+    pub id: i64,
+    /// `2026-12`, `2026-Q4` or `2026-W49`.
+    pub period: String,
+    /// `draft` or `published`.
+    pub status: String,
+    /// Its issue number (第N期) in the year it was published; none while a draft.
+    pub number: Option<i64>,
+    pub title: String,
+    /// 一、总体情况.
+    pub summary: String,
+    /// 通报批评: units named for overdue items, late reports and 退回重办.
+    pub criticised: Vec<BulletinUnit>,
+    /// 通报表扬: units named for items closed early or evaluated 优秀.
+    pub praised: Vec<BulletinUnit>,
+    /// 工作要求.
+    pub requirements: String,
+    /// The user who drafted it.
+    pub created_by: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub published_at: Option<i64>,
+    pub published_by: Option<String>,
+}
+
+/// One 通报 in the list (`GET /api/bulletins`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BulletinSummary {
+    pub id: i64,
+    pub period: String,
+    /// `draft` or `published`.
+    pub status: String,
+    pub number: Option<i64>,
+    pub title: String,
+    /// How many units it names critically.
+    pub criticised: i64,
+    /// How many units it praises.
+    pub praised: i64,
+    pub created_by: String,
+    pub created_at: i64,
+    pub published_at: Option<i64>,
+}
+
+/// `GET /api/bulletins`: the published 通报 and the drafts the caller may read, newest first.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BulletinList {
+    pub bulletins: Vec<BulletinSummary>,
+}
+
+/// The body of `POST /api/bulletins`: the period to draft for, and any text to use instead of
+/// the drafted one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewBulletin {
+    /// `2026-12`, `2026-Q4` or `2026-W49`.
+    pub period: String,
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub requirements: Option<String>,
+}
+
+/// A unit kept in a 通报, with the words on it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitRemark {
+    pub unit: String,
+    pub remark: String,
+}
+
+/// The body of `PATCH /api/bulletins/{id}`: what changes, the rest stays. A list of units
+/// keeps only the units it names (among those drafted; none can be added), with their remarks.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulletinEdit {
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub requirements: Option<String>,
+    pub criticised: Option<Vec<UnitRemark>>,
+    pub praised: Option<Vec<UnitRemark>>,
 }

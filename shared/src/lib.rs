@@ -10,7 +10,8 @@
 //!   generated TypeScript, the web app.
 //! - [`derived`]: values computed from a record and a clock, never stored: overdue, the traffic
 //!   light, days left, the 24-hour first response, feedback age.
-//! - [`assessment`]: the 考核 of units per month and quarter, pure functions of rules and facts.
+//! - [`assessment`]: the 考核 of units per month and quarter, pure functions of rules and facts,
+//!   and what a 通报 of a period names (`assessment::findings`), by the same counting.
 //! - [`time`]: [`Timestamp`] (integer milliseconds in documents) and the Asia/Shanghai calendar.
 //! - [`web_types`]: the web app's TypeScript (record types, enums, the rules tables), generated
 //!   from the above into `web/src/generated/` by the `gen-web-types` binary.

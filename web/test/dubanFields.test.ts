@@ -31,9 +31,8 @@ describe("editable fields", () => {
   test("the fields offered are exactly those FIELD_RULES lets supervisors edit", () => {
     const owned = FIELD_RULES.filter((r) => r.kind === "duban" && r.access.type === "edit" && r.access.roles.includes("supervisor"))
       .map((r) => r.field)
-      // Long texts and entries have their own editors (the detail text, the actions). The
-      // parent (工作清单) has no editor in the app yet: it is set through sync by supervisors.
-      .filter((f) => !["detail", "source_ref", "evaluation", "parent"].includes(f));
+      // Long texts and entries have their own editors (the detail text, the actions).
+      .filter((f) => !["detail", "source_ref", "evaluation"].includes(f));
     expect([...DUBAN_FIELDS].sort()).toEqual([...owned].sort());
   });
 

@@ -15,6 +15,11 @@
 //!
 //! Statuses are the records' current ones; `at` moves only the clock that lights and
 //! lateness are computed for.
+//!
+//! `period` (`2026-W49`, `2026-12`, `2026-Q4`) keeps the items followed in that period
+//! (assigned before its end and not closed before its start, as the 考核 counts them) and moves
+//! the clock to the period's end when that is earlier than `at`. The trend over several
+//! periods is `GET /api/dashboard/trend` (`api::cycle::trend`).
 
 use std::collections::BTreeMap;
 
@@ -43,6 +48,8 @@ pub fn router() -> Router<AppState> {
 struct Params {
     /// The instant lights and lateness are computed for (ms since the epoch); default now.
     at: Option<String>,
+    /// A week, month or quarter: only the items followed in it.
+    period: Option<String>,
 }
 
 /// Counts of nothing yet: every status present, at zero.
@@ -102,6 +109,24 @@ async fn dashboard(
 ) -> Result<axum::Json<Dashboard>, ApiError> {
     let Query(params) = params.map_err(|rejection| bad(rejection.body_text()))?;
     let at = parse_at(params.at.as_deref())?.unwrap_or_else(now);
+    let period = params
+        .period
+        .as_deref()
+        .map(super::cycle::assessments::any_period)
+        .transpose()?;
+    // Without a period: every item, drafts too.
+    let (from, to) = period.map_or((None, None), |p| {
+        let (from, to) = p.bounds();
+        (Some(from.millis()), Some(to.millis()))
+    });
+    // Lights as at the period's last instant, if it ended before `at`.
+    let at = period
+        .and_then(|p| {
+            p.bounds()
+                .1
+                .checked_add(chrono::TimeDelta::milliseconds(-1))
+        })
+        .map_or(at, |last| at.min(last));
     let soon = due_soon_before(at)?;
     let directory = state.directory.current();
     let reader = directory.reader(&caller.user);
@@ -123,12 +148,19 @@ async fn dashboard(
                 lateral (select 'epoch'::timestamptz + $4::int8 * interval '1 millisecond' as now_ts,
                                 'epoch'::timestamptz + $5::int8 * interval '1 millisecond' as soon_ts) t
            where r.kind = 'duban' and r.status is not null
+             and ($6::int8 is null
+                  or (r.status <> 'draft'
+                      and r.assigned_at < 'epoch'::timestamptz + $7::int8 * interval '1 millisecond'
+                      and (r.closed_at is null
+                           or r.closed_at >= 'epoch'::timestamptz + $6::int8 * interval '1 millisecond')))
            group by 1, 2, 3"#,
         reader.id,
         reader.reads_all,
         &reader.units,
         at.millis(),
         soon.millis(),
+        from,
+        to,
     )
     .fetch_all(&state.pool)
     .await?;
@@ -176,6 +208,7 @@ async fn dashboard(
         .collect();
     Ok(axum::Json(Dashboard {
         at: at.millis(),
+        period: period.map(|p| p.to_string()),
         units,
         feedback_late: LateFeedback {
             count: totals.feedback_late,

@@ -10,8 +10,8 @@
 //! subscriptions (`/api/me/notifications`, `/api/me/push-subscriptions`), [`admin`] the admins'
 //! users and units (`/api/admin/users`, `/api/admin/units`).
 //! [`documents`] serves a record's Word documents and its dossier (归档 zip).
-//! [`cycle`] is the office's cycle: 批示 tracking, the 考核 per unit, the monthly report, and
-//! the parents' rollup that the list shows.
+//! [`cycle`] is the office's cycle: 批示 tracking, the 考核 per unit, the monthly report, the
+//! 通报 (`/api/bulletins`), the dashboard's trend, and the parents' rollup that the list shows.
 //!
 //! Every answer under `/api`, errors included, is JSON: an unknown path is a JSON 404 (never
 //! the web app's `index.html`), a body axum cannot read is a JSON 400/413/415.

@@ -137,6 +137,20 @@ pub fn numeral(n: usize) -> String {
     }
 }
 
+/// A 考核 rule as a 通报 names it.
+pub fn rule(kind: duyan_shared::assessment::RuleKind) -> &'static str {
+    use duyan_shared::assessment::RuleKind;
+    match kind {
+        RuleKind::Overdue => "逾期未办结",
+        RuleKind::LateFeedback => "反馈不及时",
+        RuleKind::Returned => "退回重办",
+        RuleKind::MissedFirstResponse => "24小时未复命",
+        RuleKind::Bulletin => "被通报",
+        RuleKind::ClosedEarly => "提前办结",
+        RuleKind::Excellent => "评价优秀",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! The papers an office prints, signs and files, as Word documents (.docx) that Word, WPS and
 //! LibreOffice open: the 督办单 of a 督办事项 ([`duban_sheet`]), the 催办通知单 of one urge
-//! ([`urge_notice`]) and the 调研报告 of a 调研记录 ([`research_report`]).
+//! ([`urge_notice`]), the 调研报告 of a 调研记录 ([`research_report`]) and the 通报 of a period
+//! ([`bulletin()`]).
 //!
 //! They are written with `docx-rs`, a model of WordprocessingML, never by pasting XML, from a
 //! record and a [`Context`]: the issuing body's name for the 红头 (an admin's setting,
@@ -15,6 +16,7 @@ pub mod labels;
 pub mod layout;
 pub mod settings;
 
+mod bulletin;
 mod duban;
 mod research;
 
@@ -25,6 +27,7 @@ use docx_rs::{Docx, Paragraph, Pic, Run, Table, TableCell, TableRow, WidthType};
 use duyan_shared::Timestamp;
 use duyan_shared::records::{PhotoRef, Record};
 
+pub use bulletin::bulletin;
 pub use duban::{duban_sheet, urge_notice};
 pub use images::Rendition;
 pub use research::research_report;

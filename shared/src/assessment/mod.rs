@@ -16,7 +16,10 @@
 //! - 退回重办 `returned`: each closing request sent back in the window;
 //! - 24小时未复命 `missed_first_response`: once per item whose 24-hour first response fell due in
 //!   the window without a progress report before it;
-//! - 通报 `bulletin`: each time a unit is named in a 通报 (none exist yet: always 0);
+//! - 通报 `bulletin`: each published 通报 that names the unit critically, counted in the periods
+//!   that hold the last day of the 通报's own period (a 通报 for 2026-W49 counts in 2026-12 and
+//!   2026-Q4, whenever it was published: the quarter's 通报 is written after the quarter), at
+//!   full points, traced to the first item it names for the unit ([`BulletinFacts`]);
 //! - 提前办结 `closed_early`: closed in the window on a calendar day before its deadline's;
 //! - 评价优秀 `excellent`: evaluated 优秀 in the window.
 //!
@@ -24,6 +27,7 @@
 //! A rule's points for one unit stop at its `cap`: items are taken in id order, and the entry
 //! that reaches the cap is cut to what is left of it, so the entries still add up to the score.
 
+mod bulletin;
 mod period;
 #[cfg(test)]
 mod tests;
@@ -32,7 +36,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-pub use period::{InvalidPeriod, Period};
+pub use bulletin::{BulletinFacts, Findings, Named, NamedUnit, findings};
+pub use period::{InvalidPeriod, Period, PeriodKind};
 
 use crate::derived::FIRST_RESPONSE_WITHIN;
 use crate::records::Rating;
@@ -246,6 +251,9 @@ pub struct Points {
     pub record_id: String,
     pub rule: RuleKind,
     pub points: f64,
+    /// The 通报 behind a `bulletin` deduction (its id); absent for every other rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bulletin: Option<String>,
 }
 
 /// One unit's result.
@@ -289,6 +297,18 @@ pub fn assess(
     units: &[String],
     items: &[ItemFacts],
 ) -> Assessment {
+    assess_with(period, now, rules, units, items, &[])
+}
+
+/// [`assess`], with the published 通报 that may count in the period.
+pub fn assess_with(
+    period: Period,
+    now: Timestamp,
+    rules: &Rules,
+    units: &[String],
+    items: &[ItemFacts],
+    bulletins: &[BulletinFacts],
+) -> Assessment {
     let (from, to) = period.bounds();
     let window = Window {
         from,
@@ -328,8 +348,32 @@ pub fn assess(
                     record_id: item.id.clone(),
                     rule: kind,
                     points,
+                    bulletin: None,
                 });
             }
+        }
+    }
+    let bulletin_rule = rules.rules.iter().find(|r| r.kind == RuleKind::Bulletin);
+    let mut counted: Vec<&BulletinFacts> =
+        bulletins.iter().filter(|b| b.counts_in(period)).collect();
+    counted.sort_by(|a, b| a.id.cmp(&b.id));
+    for bulletin in counted {
+        let Some(rule) = bulletin_rule else { break };
+        for (unit, record_id) in &bulletin.units {
+            let entry = by_unit.entry(unit.as_str()).or_default();
+            let spent = used.entry((unit.as_str(), RuleKind::Bulletin)).or_default();
+            let room = rule.cap.map_or(f64::INFINITY, |cap| cents(cap - *spent));
+            let points = cents(rule.points.min(room));
+            if points <= 0.0 {
+                continue;
+            }
+            *spent += points;
+            entry.1.push(Points {
+                record_id: record_id.clone(),
+                rule: RuleKind::Bulletin,
+                points,
+                bulletin: Some(bulletin.id.clone()),
+            });
         }
     }
     let mut scores: Vec<UnitScore> = by_unit

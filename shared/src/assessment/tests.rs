@@ -218,3 +218,122 @@ fn a_unit_sees_only_its_own_row_and_rules_are_checked() {
     };
     assert!(share.problem().is_some());
 }
+
+#[test]
+fn a_bulletin_names_lead_units_for_faults_and_praise_in_its_week() {
+    // Week 2026-W49: Monday 11-30 to Sunday 12-06, seen on 12-07.
+    let week = Period::Week(2026, 49);
+    let now = shanghai(2026, 12, 7, 9, 0);
+    // Due 12-02, open: overdue in the week. Its co-unit is not named.
+    let mut late = item("r-1", "unit-a");
+    late.co_units = vec!["unit-b".into()];
+    late.deadline = Some(shanghai(2026, 12, 2, 23, 59));
+    // Sent back on 12-01: criticised; closed 12-04, due 12-31: praised as well.
+    let mut back = item("r-2", "unit-b");
+    back.is_open = false;
+    back.returned_at = vec![shanghai(2026, 12, 1, 10, 0)];
+    back.closed_at = Some(shanghai(2026, 12, 4, 10, 0));
+    // Sent back the week before: nothing this week.
+    let mut earlier = item("r-3", "unit-b");
+    earlier.returned_at = vec![shanghai(2026, 11, 27, 10, 0)];
+    let found = findings(week, now, &[late, back, earlier]);
+    /// A unit and its items, each with its reasons.
+    type Listed<'a> = (String, Vec<(String, Vec<&'a str>)>);
+    let named = |list: &[NamedUnit]| -> Vec<Listed> {
+        list.iter()
+            .map(|u| {
+                let items = u
+                    .items
+                    .iter()
+                    .map(|n| {
+                        (
+                            n.record_id.clone(),
+                            n.reasons.iter().map(|r| r.as_str()).collect(),
+                        )
+                    })
+                    .collect();
+                (u.unit.clone(), items)
+            })
+            .collect()
+    };
+    assert_eq!(
+        named(&found.criticised),
+        [
+            ("unit-a".into(), vec![("r-1".into(), vec!["overdue"])]),
+            ("unit-b".into(), vec![("r-2".into(), vec!["returned"])]),
+        ]
+    );
+    assert_eq!(
+        named(&found.praised),
+        [("unit-b".into(), vec![("r-2".into(), vec!["closed_early"])])]
+    );
+}
+
+#[test]
+fn a_published_bulletin_costs_the_units_it_names_in_the_periods_holding_its_end() {
+    let bulletin = |id: &str, period: Period| BulletinFacts {
+        id: id.into(),
+        period,
+        units: vec![("unit-a".into(), "r-1".into())],
+    };
+    let now = shanghai(2027, 1, 5, 0, 0);
+    let units = ["unit-a".to_owned()];
+    // W49 ends 12-06 (December); the November one counts in November and Q4 only; four in
+    // Q4 hit the cap of 9.
+    let bulletins = [
+        bulletin("b1", Period::Week(2026, 49)),
+        bulletin("b2", Period::Month(2026, 11)),
+        bulletin("b3", Period::Month(2026, 12)),
+        bulletin("b4", Period::Quarter(2026, 4)),
+    ];
+    let rules = Rules::default();
+    let dec = assess_with(
+        Period::Month(2026, 12),
+        now,
+        &rules,
+        &units,
+        &[],
+        &bulletins,
+    );
+    let a = unit(&dec, "unit-a");
+    // b1, b3 and b4 (its last day is 12-31): 100 - 9.
+    assert_eq!(a.score, 91.0);
+    assert_eq!(
+        a.deductions
+            .iter()
+            .map(|p| (p.bulletin.as_deref(), p.record_id.as_str(), p.points))
+            .collect::<Vec<_>>(),
+        [
+            (Some("b1"), "r-1", 3.0),
+            (Some("b3"), "r-1", 3.0),
+            (Some("b4"), "r-1", 3.0)
+        ]
+    );
+    let q4 = assess_with(q4(), now, &rules, &units, &[], &bulletins);
+    // Four 通报 of 3, capped at 9.
+    assert_eq!(unit(&q4, "unit-a").score, 91.0);
+    let nov = assess_with(
+        Period::Month(2026, 11),
+        now,
+        &rules,
+        &units,
+        &[],
+        &bulletins,
+    );
+    assert_eq!(unit(&nov, "unit-a").score, 97.0);
+    // Serialized without a `bulletin` key unless it has one, as frozen periods were stored.
+    let json = serde_json::to_value(&q4.units[0].deductions[0]).unwrap();
+    assert_eq!(json["bulletin"], "b1");
+    let plain = Points {
+        record_id: "r".into(),
+        rule: RuleKind::Overdue,
+        points: 1.0,
+        bulletin: None,
+    };
+    assert!(
+        serde_json::to_value(&plain)
+            .unwrap()
+            .get("bulletin")
+            .is_none()
+    );
+}

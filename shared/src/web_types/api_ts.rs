@@ -16,6 +16,7 @@ use super::records_ts::enum_type;
 use super::shape::api_enums;
 use super::ts::{self, Ts};
 use crate::api::*;
+use crate::assessment::RuleKind;
 use crate::derived::Light;
 use crate::rules::Role;
 
@@ -44,6 +45,7 @@ json_leaves!(
     f64 => "number",
     Role => "Role",
     Light => "Light",
+    RuleKind => "RuleKind",
 );
 
 impl<T: Json> Json for Vec<T> {
@@ -152,7 +154,11 @@ api_types! {
     DashboardCounts { items, by_status, by_light, on_time, feedback_late }
     DashboardUnit { unit, name; flatten counts }
     LateFeedback { count, ids }
-    Dashboard { at, units, totals, feedback_late }
+    Dashboard { at, period, units, totals, feedback_late }
+    TrendPoint {
+        period, from, to, active, new, closed, closed_with_deadline, on_time, rate, overdue,
+    }
+    DashboardTrend { kind, points }
     WeeklyCounts { new, progressed, closed, due_next_week, overdue }
     WeeklyUnit { unit, name; flatten counts }
     WeeklyItem {
@@ -162,6 +168,20 @@ api_types! {
     WeeklyReport { week, from, to, units, totals, items, truncated }
     UploadProgress { sha256, complete, offset; omitted mime }
     DocumentSettings { issuer }
+    BulletinItem { record_id, title, reasons }
+    BulletinUnit { unit, name, items, more, remark }
+    Bulletin {
+        id, period, status, number, title, summary, criticised, praised, requirements,
+        created_by, created_at, updated_at, published_at, published_by,
+    }
+    BulletinSummary {
+        id, period, status, number, title, criticised, praised, created_by, created_at,
+        published_at,
+    }
+    BulletinList { bulletins }
+    NewBulletin { period, title, summary, requirements }
+    UnitRemark { unit, remark }
+    BulletinEdit { title, summary, requirements, criticised, praised }
 }
 
 const PREAMBLE: &str = "\

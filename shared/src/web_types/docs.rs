@@ -23,6 +23,7 @@ const SOURCES: &[&str] = &[
     include_str!("../time.rs"),
     include_str!("../derived.rs"),
     include_str!("../api.rs"),
+    include_str!("../assessment/mod.rs"),
     include_str!("../document_id.rs"),
 ];
 

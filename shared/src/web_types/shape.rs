@@ -7,6 +7,7 @@
 
 use autosurgeon::Text;
 
+use crate::assessment::RuleKind;
 use crate::derived::Light;
 use crate::document_id::DocumentId;
 use crate::records::*;
@@ -168,7 +169,7 @@ enums!(record_enums:
 
 enums!(rule_enums: Role => "ROLES");
 
-enums!(api_enums: Light => "LIGHTS");
+enums!(api_enums: Light => "LIGHTS", RuleKind => "RULE_KINDS");
 
 /// The shape of the field that `field` reads, taken from its Rust type.
 fn shape_of<O, T: Describe>(_field: impl Fn(&O) -> &T) -> Shape {

@@ -1,11 +1,12 @@
 // The office's cycle on a phone: a leader's 批示, written by the leader's own client, shows in
 // the 批示跟踪 list with its 落实 state; tapping it opens the item; the 考核 table shows the
-// item's lead unit with the points its overdue item cost, and tapping the unit shows them.
+// item's lead unit with the points its overdue item cost, and tapping the unit shows them. A
+// supervisor drafts a 通报 from the data, edits and publishes it; a handler reads it.
 
 import assert from "node:assert/strict";
 
-import { castItem, str, waitSynced, within } from "../test/helpers.mjs";
-import { CHINESE, browserFile } from "./harness.mjs";
+import { castItem, str, waitFor, waitSynced, within } from "../test/helpers.mjs";
+import { CHINESE, browserFile, openItem, recordRow } from "./harness.mjs";
 
 const file = browserFile("browser: cycle");
 
@@ -43,4 +44,83 @@ file.test("a leader follows a 批示 to its item and reads the 考核 table", as
   await unit.click();
   await wang.locator(".assessment-point").filter({ hasText: "逾期" }).first().waitFor();
   await session.screenshot(wang, "cycle-assessments");
+});
+
+file.test("a supervisor drafts a 通报 from the data, edits and publishes it; a handler reads it", async session => {
+  const { users, server, fx } = session;
+  const title = "二号厂区雨污分流整改（通报）";
+  const li = await fx.client(server, { user: users.li, device: "李静的电脑" });
+  // Due 2026-11-22 and open: overdue in this month too, so plant 2 is named.
+  const item = li.repo.create(castItem(users, { title }));
+  await waitSynced(item, li.repo);
+
+  const sup = await session.signedIn("li", users.li);
+  await sup.goto("/dashboard");
+  await sup.getByTestId("open-bulletins").click();
+  await sup.getByTestId("bulletin-draft-form").waitFor();
+  await sup.getByTestId("bulletin-draft").click();
+  // The draft opens: plant 2 criticised, with the item named for being overdue.
+  const unit = sup.locator('[data-testid="bulletin-unit"][data-unit="plant-2"][data-kind="criticised"]');
+  await unit.waitFor();
+  assert.match(await unit.innerText(), new RegExp(title.replace(/[（）]/g, ".")));
+  assert.match(await unit.innerText(), /逾期/);
+  assert.match(await sup.getByTestId("bulletin-status").innerText(), /草稿/);
+
+  // Edited: a title of the office's own.
+  await sup.getByTestId("bulletin-edit").click();
+  const input = sup.getByTestId("bulletin-title-input").locator("input");
+  await input.fill("关于督办事项逾期情况的通报");
+  await sup.getByTestId("bulletin-save").click();
+  await sup.getByTestId("bulletin-title").filter({ hasText: "关于督办事项逾期情况的通报" }).waitFor();
+
+  await sup.getByTestId("bulletin-publish").click();
+  await sup.getByTestId("bulletin-publish-confirm").click();
+  await sup.getByTestId("bulletin-status").filter({ hasText: "第1期" }).waitFor();
+  assert.equal(await sup.getByTestId("bulletin-publish").count(), 0, "a published 通报 is not published again");
+  // The paper from its top, once the dialog and the toast are gone.
+  await sup.locator(".adm-dialog").waitFor({ state: "detached" });
+  await sup.locator(".adm-toast-mask").waitFor({ state: "detached" });
+  await sup.evaluate(() => window.scrollTo(0, 0));
+  await session.screenshot(sup, "cycle-bulletin-published");
+
+  // A handler reads it in the list and opens it; nothing to edit or publish.
+  const zhang = await session.signedIn("zhang", users.zhang);
+  await zhang.goto("/bulletins");
+  const row = zhang.getByTestId("bulletin-row").filter({ hasText: "关于督办事项逾期情况的通报" });
+  await row.waitFor();
+  assert.equal(await zhang.getByTestId("bulletin-draft-form").count(), 0);
+  await row.click();
+  await zhang.locator('[data-testid="bulletin-unit"][data-unit="plant-2"]').waitFor();
+  assert.equal(await zhang.getByTestId("bulletin-edit").count(), 0);
+  await zhang.getByTestId("bulletin-download").waitFor();
+  await session.screenshot(zhang, "cycle-bulletin-read");
+
+  // The dashboard this month, with its trend; plant 2's row opens its items in the ledger.
+  await sup.goto("/dashboard");
+  await sup.locator(".adm-selector-item").filter({ hasText: "按月" }).click();
+  await sup.getByTestId("dashboard-period").waitFor();
+  await sup.getByTestId("trend-point").nth(5).waitFor();
+  assert.equal(await sup.getByTestId("trend-point").count(), 6);
+  await session.screenshot(sup, "cycle-dashboard-month");
+  await sup.locator('[data-testid="dashboard-unit"][data-unit="plant-2"]').click();
+  await sup.waitForURL(url => url.pathname === "/ledger" && url.searchParams.get("unit") === "plant-2");
+  await recordRow(sup, title).waitFor();
+
+  // The parent picker: a new item is hung under the 通报's item, found by searching; the
+  // item itself is never offered.
+  const childTitle = "专项：雨污分流台账";
+  const child = li.repo.create(castItem(users, { title: childTitle }));
+  await waitSynced(child, li.repo);
+  await openItem(sup, child.documentId);
+  await sup.getByTestId("fields-more").click();
+  await sup.getByTestId("field-parent").locator(".adm-list-item").click();
+  const search = sup.getByTestId("parent-search");
+  await search.fill("雨污分流");
+  const option = sup.getByTestId("parent-option").filter({ hasText: title });
+  await option.waitFor();
+  assert.equal(await sup.locator(`[data-testid="parent-option"][data-id="${child.documentId}"]`).count(), 0);
+  await option.click();
+  await sup.getByTestId("save-parent").click();
+  await sup.getByTestId("field-parent").filter({ hasText: title }).waitFor();
+  await waitFor("the parent to reach the child on li's client", () => String(child.doc()?.parent ?? "") === item.documentId);
 });

@@ -27,6 +27,8 @@ const Settings = lazy(() => import("../views/Settings"));
 const Weekly = lazy(() => import("../views/Weekly"));
 const Instructions = lazy(() => import("../views/Instructions"));
 const Assessments = lazy(() => import("../views/Assessments"));
+const Bulletins = lazy(() => import("../views/Bulletins"));
+const BulletinDetail = lazy(() => import("../views/BulletinDetail"));
 const WorkList = lazy(() => import("../views/WorkList"));
 const Inbox = lazy(() => import("../views/Inbox"));
 const Channels = lazy(() => import("../views/admin/Channels"));
@@ -64,6 +66,8 @@ export function App() {
             <Route path="reports/weekly" element={<Lazy><Weekly /></Lazy>} />
             <Route path="instructions" element={<Lazy><Instructions /></Lazy>} />
             <Route path="assessments" element={<Lazy><Assessments /></Lazy>} />
+            <Route path="bulletins" element={<Lazy><Bulletins /></Lazy>} />
+            <Route path="bulletins/:id" element={<Lazy><BulletinDetail /></Lazy>} />
             <Route path="worklist" element={<Lazy><WorkList /></Lazy>} />
             <Route path="settings" element={<Lazy><Settings /></Lazy>} />
             <Route path="settings/channels" element={<Lazy><Channels /></Lazy>} />

@@ -66,6 +66,17 @@ export async function apiGet<T>(path: string): Promise<T> {
   return (await response.json()) as T;
 }
 
+/** An authenticated request with a JSON body (if any), answered with JSON. */
+export async function apiJson<T>(path: string, method: "POST" | "PATCH" | "PUT", body?: unknown): Promise<T> {
+  const init: RequestInit = { method };
+  if (body !== undefined) {
+    init.headers = { "content-type": "application/json" };
+    init.body = JSON.stringify(body);
+  }
+  const response = await apiResponse(path, init);
+  return (await response.json()) as T;
+}
+
 /**
  * Downloads a file the API answers (an Excel workbook): fetched with the access token, which a
  * plain link could not carry, then handed to the browser as `filename`.

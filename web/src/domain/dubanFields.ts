@@ -15,6 +15,7 @@ export const DUBAN_FIELDS = [
   "doc_no",
   "source",
   "level",
+  "parent",
   "category",
   "urgency",
   "is_major",

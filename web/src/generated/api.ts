@@ -18,6 +18,36 @@ export type Light = "green" | "yellow" | "red";
 /** Every `Light`, in order. */
 export const LIGHTS = ["green", "yellow", "red"] as const;
 
+/**
+ * A rule of the 考核: what earns or costs points.
+ *
+ * - `overdue`: 逾期: deducted.
+ * - `late_feedback`: 反馈不及时: deducted.
+ * - `returned`: 退回重办: deducted.
+ * - `missed_first_response`: 24小时未复命: deducted.
+ * - `bulletin`: 被通报: deducted.
+ * - `closed_early`: 提前办结: added.
+ * - `excellent`: 评价优秀: added.
+ */
+export type RuleKind =
+  | "overdue"
+  | "late_feedback"
+  | "returned"
+  | "missed_first_response"
+  | "bulletin"
+  | "closed_early"
+  | "excellent";
+/** Every `RuleKind`, in order. */
+export const RULE_KINDS = [
+  "overdue",
+  "late_feedback",
+  "returned",
+  "missed_first_response",
+  "bulletin",
+  "closed_early",
+  "excellent",
+] as const;
+
 /** A user as the API shows them to themselves (`/api/me`, and the user of a sign-in). */
 export interface Account {
   id: string;
@@ -192,10 +222,44 @@ export interface LateFeedback {
 export interface Dashboard {
   /** The instant lights and lateness were computed for. */
   at: number;
+  /**
+   * The period asked for (`2026-W49`, `2026-12`, `2026-Q4`): only items followed in it are
+   * counted, and lights are as of its end (or now). None: every item, now.
+   */
+  period: string | null;
   /** Per lead unit, ordered by unit id (items without a lead unit last). */
   units: DashboardUnit[];
   totals: DashboardCounts;
   feedback_late: LateFeedback;
+}
+
+/** One period of the dashboard's trend. */
+export interface TrendPoint {
+  /** `2026-W49`, `2026-12` or `2026-Q4`. */
+  period: string;
+  /** Its first instant and the first after it. */
+  from: number;
+  to: number;
+  /** Items followed in it: assigned before its end, not closed before its start. */
+  active: number;
+  /** Assigned in it. */
+  new: number;
+  /** Closed in it. */
+  closed: number;
+  /** Closed in it with a deadline, and by the deadline. */
+  closed_with_deadline: number;
+  on_time: number;
+  /** `on_time / closed_with_deadline`; none when nothing closed had a deadline. */
+  rate: number | null;
+  /** Open past its deadline at some instant of it (the 考核's 逾期). */
+  overdue: number;
+}
+
+/** `GET /api/dashboard/trend`: the last few weeks, months or quarters, oldest first. */
+export interface DashboardTrend {
+  /** `week`, `month` or `quarter`. */
+  kind: string;
+  points: TrendPoint[];
 }
 
 /** The five counts of the 周报. */
@@ -263,4 +327,108 @@ export interface UploadProgress {
 export interface DocumentSettings {
   /** The issuing body's name, printed as the 红头 (1 to 40 characters). */
   issuer: string;
+}
+
+/** An item a 通报 names, and why. */
+export interface BulletinItem {
+  record_id: string;
+  /** The item's title when the 通报 was drafted. */
+  title: string;
+  /**
+   * The 考核 rules behind it: `overdue`, `late_feedback`, `returned` (criticised);
+   * `closed_early`, `excellent` (praised).
+   */
+  reasons: RuleKind[];
+}
+
+/** A unit a 通报 names, with its items. */
+export interface BulletinUnit {
+  /** The unit's id. */
+  unit: string;
+  /** The unit's name when the 通报 was drafted. */
+  name: string;
+  /** The first items named for the unit, by id. */
+  items: BulletinItem[];
+  /** How many more items the data named for the unit than `items` lists. */
+  more: number;
+  /** The supervisor's words on the unit (editable while a draft). */
+  remark: string;
+}
+
+/** A 通报 (`GET /api/bulletins/{id}`): drafted from the data of a period, edited, published. */
+export interface Bulletin {
+  id: number;
+  /** `2026-12`, `2026-Q4` or `2026-W49`. */
+  period: string;
+  /** `draft` or `published`. */
+  status: string;
+  /** Its issue number (第N期) in the year it was published; none while a draft. */
+  number: number | null;
+  title: string;
+  /** 一、总体情况. */
+  summary: string;
+  /** 通报批评: units named for overdue items, late reports and 退回重办. */
+  criticised: BulletinUnit[];
+  /** 通报表扬: units named for items closed early or evaluated 优秀. */
+  praised: BulletinUnit[];
+  /** 工作要求. */
+  requirements: string;
+  /** The user who drafted it. */
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+  published_at: number | null;
+  published_by: string | null;
+}
+
+/** One 通报 in the list (`GET /api/bulletins`). */
+export interface BulletinSummary {
+  id: number;
+  period: string;
+  /** `draft` or `published`. */
+  status: string;
+  number: number | null;
+  title: string;
+  /** How many units it names critically. */
+  criticised: number;
+  /** How many units it praises. */
+  praised: number;
+  created_by: string;
+  created_at: number;
+  published_at: number | null;
+}
+
+/** `GET /api/bulletins`: the published 通报 and the drafts the caller may read, newest first. */
+export interface BulletinList {
+  bulletins: BulletinSummary[];
+}
+
+/**
+ * The body of `POST /api/bulletins`: the period to draft for, and any text to use instead of
+ * the drafted one.
+ */
+export interface NewBulletin {
+  /** `2026-12`, `2026-Q4` or `2026-W49`. */
+  period: string;
+  title: string | null;
+  summary: string | null;
+  requirements: string | null;
+}
+
+/** A unit kept in a 通报, with the words on it. */
+export interface UnitRemark {
+  unit: string;
+  remark: string;
+}
+
+/**
+ * The body of `PATCH /api/bulletins/{id}`: what changes, the rest stays. A list of units
+ * keeps only the units it names (among those drafted; none can be added), with their remarks.
+ */
+export interface BulletinEdit {
+  title: string | null;
+  summary: string | null;
+  requirements: string | null;
+  criticised: UnitRemark[] | null;
+  praised: UnitRemark[] | null;
 }

@@ -93,7 +93,7 @@ function DubanView({ id, handle, item, entry }: { id: string; handle: import("@a
       {/* The fields below show their own conflicts; the status has no editor, so its own shows here. */}
       <Conflicts handle={handle as never} doc={item} kind="duban" roles={roles} fields={["status"]} />
       {actions.has("edit_title") ? <TitleEditor title={text(item.title)} onSave={(v) => handle.change((d) => void (d.title = str(v)))} /> : null}
-      <DubanFields handle={handle} item={item} roles={roles} now={now}>
+      <DubanFields id={id} handle={handle} item={item} roles={roles} now={now}>
         {firstDue && facts.progress.length === 0 && isOpen(status) ? <DueRow label={t("field.first_response_due")} due={firstDue} now={now} /> : null}
         {feedbackDue && isOpen(status) ? <DueRow label={t("field.next_feedback_due")} due={feedbackDue} now={now} /> : null}
       </DubanFields>

@@ -6,7 +6,7 @@ import { useState, type ReactNode } from "react";
 import type { DocHandle } from "@automerge/automerge-repo/slim";
 import { Dialog, List } from "antd-mobile";
 
-import { useDirectory } from "../app/context";
+import { useDirectory, useIndexEntries, useNet } from "../app/context";
 import { Checklist } from "../components/Checklist";
 import { conflictsOf, type ConflictValue } from "../domain/conflicts";
 import {
@@ -33,9 +33,12 @@ import { enumLabel, useT, type MessageKey } from "../i18n";
 import { peopleChoices, personName, unitChoices, unitName } from "../sync/directory";
 import { FieldEditor } from "./FieldEditor";
 import { Milestones } from "./Milestones";
+import { ParentPicker } from "./ParentPicker";
 import { ConflictBox, pickValue, showValue } from "./Notices";
 
 interface Props {
+  /** The record's id (the parent picker leaves it and its descendants out). */
+  id: string;
   handle: DocHandle<DubanItem>;
   item: DubanItem;
   /** The reader's roles on this record (`rolesOn`). */
@@ -54,6 +57,7 @@ const SECONDARY: readonly DubanField[] = [
   "co_units",
   "supervisors",
   "level",
+  "parent",
   "urgency",
   "is_major",
   "source",
@@ -75,9 +79,13 @@ type EnumField = keyof typeof ENUMS;
 
 type ListField = "co_units" | "handlers" | "supervisors";
 
-export function DubanFields({ handle, item, roles, now, children }: Props) {
+export function DubanFields({ id, handle, item, roles, now, children }: Props) {
   const t = useT();
   const dir = useDirectory();
+  const entries = useIndexEntries();
+  const net = useNet();
+  // The chosen parent's title, known from the search until the index holds the parent.
+  const [parentTitle, setParentTitle] = useState<string | null>(null);
   const status = text(item.status);
   const editable = editableFields(roles, status);
   const [open, setOpen] = useState<DubanField | null>(null);
@@ -262,6 +270,26 @@ export function DubanFields({ handle, item, roles, now, children }: Props) {
             {listRow("co_units", "field.co_units")}
             {listRow("supervisors", "field.supervisors")}
             {enumRow("level", "field.level")}
+            {(() => {
+              const parent = val(item.parent ?? null) ?? "";
+              const known = entries.find((e) => e.id === parent)?.summary?.title ?? parentTitle;
+              const shown = parent ? (known ?? t("parent.unknown")) : "";
+              return row("parent", "field.parent", shown, () => (
+                <FieldEditor field="parent" initial={parent} onClose={close} onSave={(v) => change((d) => void (d.parent = v ? str(v) : null))}>
+                  {(draft, set) => (
+                    <ParentPicker
+                      itemId={id}
+                      value={draft}
+                      online={net.browserOnline && net.connected}
+                      onChange={(picked, title) => {
+                        set(picked);
+                        setParentTitle(title);
+                      }}
+                    />
+                  )}
+                </FieldEditor>
+              ));
+            })()}
             {enumRow("urgency", "field.urgency")}
             <div className="field-row" data-testid="field-is_major" data-editable={editable.has("is_major") ? "true" : "false"}>
               <List.Item

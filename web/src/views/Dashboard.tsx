@@ -1,24 +1,37 @@
 // Dashboard for leaders: counts by status and light per lead unit, and the on-time closing
-// rate. Online it shows the server's numbers (over everything this user may read); offline it
-// counts the records held on this phone, and says so.
+// rate. Online it shows the server's numbers (over everything this user may read), for all
+// items now or for the items followed in this week, month or quarter, with the trend over the
+// last six of them; offline it counts the records held on this phone, and says so. A unit's
+// row opens the ledger filtered to that unit.
 
 import { useEffect, useMemo, useState } from "react";
-import { Button, Card, Grid, List, NavBar, Tag } from "antd-mobile";
+import { Button, Card, Grid, List, NavBar, Selector, Tag } from "antd-mobile";
 import { useNavigate } from "react-router";
 
 import { useActor, useDirectory, useIndexEntries, useNet, useNow } from "../app/context";
 import { apiGet } from "../auth/api";
 import { closedAt, light } from "../domain/derived";
+import { recentPeriods, type PeriodKind } from "../domain/periods";
 import type { RecordSummary } from "../domain/summary";
 import type { Dashboard, DashboardCounts } from "../generated/api";
 import { DUBAN_STATUSES } from "../generated/records";
 import { enumLabel, useT } from "../i18n";
 import { unitName } from "../sync/directory";
+import { Trend } from "./DashboardTrend";
 
 type Counts = DashboardCounts;
 
 /** What the screen shows: the server's dashboard, or the same counts made on this phone. */
 type DashboardData = Pick<Dashboard, "units" | "totals">;
+
+/** The period filter: every item now, or this week, month or quarter. */
+type Span = "all" | PeriodKind;
+const SPANS: { span: Span; label: "dashboard.period_all" | "period.week" | "period.month" | "period.quarter" }[] = [
+  { span: "all", label: "dashboard.period_all" },
+  { span: "week", label: "period.week" },
+  { span: "month", label: "period.month" },
+  { span: "quarter", label: "period.quarter" },
+];
 
 function emptyCounts(): Counts {
   return {
@@ -69,10 +82,13 @@ export default function Dashboard() {
   const seesWeekly = roles.includes("supervisor") || roles.includes("leader");
   const [server, setServer] = useState<DashboardData | null>(null);
   const [failed, setFailed] = useState(false);
+  const [span, setSpan] = useState<Span>("all");
+  // The current period of the chosen kind; it moves on when the day does.
+  const period = span === "all" ? null : (recentPeriods(span, now, 1)[0] ?? null);
   useEffect(() => {
     if (!online) return;
     let live = true;
-    apiGet<Dashboard>("/api/dashboard").then(
+    apiGet<Dashboard>(period ? `/api/dashboard?period=${period}` : "/api/dashboard").then(
       (d) => {
         if (!live) return;
         setServer(d);
@@ -83,11 +99,12 @@ export default function Dashboard() {
     return () => {
       live = false;
     };
-  }, [online]);
+  }, [online, period]);
   const local = useMemo(
     () => localDashboard(entries.filter((e) => e.summary && !e.unavailable).map((e) => e.summary as RecordSummary), now),
     [entries, now],
   );
+  // Offline, the phone counts everything it holds: the period filter needs the server.
   const data = online && server ? server : local;
   const rate = (c: Counts) => (c.on_time.rate === null ? "—" : `${Math.round(c.on_time.rate * 100)}%`);
   return (
@@ -114,7 +131,26 @@ export default function Dashboard() {
         <Button size="mini" fill="outline" data-testid="open-worklist" onClick={() => navigate("/worklist")}>
           {t("worklist.title")}
         </Button>
+        <Button size="mini" fill="outline" data-testid="open-bulletins" onClick={() => navigate("/bulletins")}>
+          {t("bulletins.title")}
+        </Button>
       </div>
+      {online ? (
+        <div className="section">
+          <Selector
+            columns={4}
+            options={SPANS.map((o) => ({ label: t(o.label), value: o.span }))}
+            value={[span]}
+            onChange={(v) => {
+              if (v[0]) {
+                setServer(null);
+                setSpan(v[0]);
+              }
+            }}
+          />
+          {period ? <p className="hint" data-testid="dashboard-period">{period}</p> : null}
+        </div>
+      ) : null}
       {online && !server && !failed ? <p className="hint dashboard-loading">{t("dashboard.loading")}</p> : null}
       {!online ? <p className="notice">{t("dashboard.local")}</p> : online && failed && !server ? <p className="notice">{t("dashboard.failed")}</p> : null}
       <Card title={t("dashboard.totals")} data-testid="dashboard-totals">
@@ -135,11 +171,14 @@ export default function Dashboard() {
           ))}
         </div>
       </Card>
+      {online ? <Trend kind={span === "all" ? "month" : span} /> : null}
       <List header={t("dashboard.by_unit")}>
         {data.units.map((u) => (
           <List.Item
             key={u.unit ?? "none"}
             data-testid="dashboard-unit"
+            data-unit={u.unit ?? ""}
+            onClick={u.unit ? () => navigate(`/ledger?unit=${encodeURIComponent(u.unit ?? "")}`) : undefined}
             description={`${t("light.red")} ${u.by_light.red} · ${t("light.yellow")} ${u.by_light.yellow} · ${t("light.green")} ${u.by_light.green} · ${t("dashboard.on_time")} ${rate(u)}`}
             extra={u.items}
           >

@@ -4,7 +4,7 @@
 
 import { useEffect, useMemo, useState } from "react";
 import { Button, ErrorBlock, List, NavBar, Toast } from "antd-mobile";
-import { useNavigate } from "react-router";
+import { useNavigate, useSearchParams } from "react-router";
 
 import { useActor, useClient, useDirectory, useIndexEntries, useNet, useNow } from "../app/context";
 import { downloadFile } from "../auth/api";
@@ -31,7 +31,12 @@ export function Ledger() {
   const now = useNow();
   const net = useNet();
   const online = net.browserOnline && net.connected;
-  const [filter, setFilter] = useState<LedgerFilter & { due?: string }>({});
+  // `?unit=` (the dashboard's unit rows) starts the ledger filtered to that unit.
+  const [search] = useSearchParams();
+  const [filter, setFilter] = useState<LedgerFilter & { due?: string }>(() => {
+    const unit = search.get("unit");
+    return unit ? { unit } : {};
+  });
   const [server, setServer] = useState<ServerRow[]>([]);
 
   const local = useMemo(() => {

@@ -2,8 +2,9 @@
 //! `2026-12`; `format=xlsx` for a workbook), the rules (`GET`/`PUT /api/assessments/rules`,
 //! admins change them) and `POST /api/assessments/{period}/freeze` (admins, supervisors).
 //!
-//! The scores are `duyan_shared::assessment::assess` over every 督办事项 of the period and the
-//! rules stored in `assessment_rules` (the defaults while none are stored). A frozen period is
+//! The scores are `duyan_shared::assessment::assess_with` over every 督办事项 of the period, the
+//! published 通报 (`bulletins`) and the rules stored in `assessment_rules` (the defaults while
+//! none are stored). A frozen period is
 //! answered from `assessment_freezes`, exactly as it was computed when frozen.
 //!
 //! Who sees what: admins, leaders and supervisors every unit; anyone else the rows of their
@@ -61,17 +62,25 @@ pub(super) struct Answer {
     pub names: BTreeMap<String, String>,
 }
 
-fn period(text: &str) -> Result<Period, ApiError> {
-    let period: Period = text
-        .parse()
-        .map_err(|_| bad("period must be a month, YYYY-MM, or a quarter, YYYY-Qn"))?;
-    let year = match period {
-        Period::Month(y, _) | Period::Quarter(y, _) => y,
-    };
-    if !(2000..=2100).contains(&year) {
+/// A month, a quarter or an ISO week between 2000 and 2100 (通报 and the dashboard take weeks).
+pub(crate) fn any_period(text: &str) -> Result<Period, ApiError> {
+    let period: Period = text.parse().map_err(|_| {
+        bad("period must be a month, YYYY-MM, a quarter, YYYY-Qn, or an ISO week, YYYY-Www")
+    })?;
+    if !(2000..=2100).contains(&period.year()) {
         return Err(bad("period must lie between 2000 and 2100"));
     }
     Ok(period)
+}
+
+/// A month or a quarter: what the 考核 is counted for.
+fn period(text: &str) -> Result<Period, ApiError> {
+    match any_period(text)? {
+        Period::Week(..) => Err(bad(
+            "period must be a month, YYYY-MM, or a quarter, YYYY-Qn",
+        )),
+        period => Ok(period),
+    }
 }
 
 /// The stored rules, or the defaults.
@@ -90,7 +99,7 @@ fn ms(millis: Option<i64>) -> Option<Timestamp> {
 }
 
 /// The facts of every 督办事项 (not a draft) that may count in `period`.
-async fn facts(pool: &PgPool, period: Period) -> Result<Vec<ItemFacts>, ApiError> {
+pub(super) async fn facts(pool: &PgPool, period: Period) -> Result<Vec<ItemFacts>, ApiError> {
     let (from, to) = period.bounds();
     let rows = sqlx::query!(
         r#"select id as "id!", lead_unit, co_units as "co_units!", is_open as "is_open!",
@@ -148,11 +157,14 @@ async fn compute(
 ) -> Result<Assessment, ApiError> {
     let rules = stored_rules(pool).await?;
     let items = facts(pool, period).await?;
+    let bulletins = super::bulletins::store::published_facts(pool).await?;
     let units: Vec<String> = directory.units().map(|u| u.id.clone()).collect();
     // Pure CPU over up to 100,000 items: off the async workers.
-    tokio::task::spawn_blocking(move || assessment::assess(period, at, &rules, &units, &items))
-        .await
-        .map_err(ApiError::internal)
+    tokio::task::spawn_blocking(move || {
+        assessment::assess_with(period, at, &rules, &units, &items, &bulletins)
+    })
+    .await
+    .map_err(ApiError::internal)
 }
 
 async fn show(
