@@ -1,9 +1,11 @@
 // 简体中文: the app's first language. This dictionary defines the message keys.
 
 import { zhNotify } from "./notify";
+import { zhWorkflow } from "./workflow";
 
 export const zh = {
   ...zhNotify,
+  ...zhWorkflow,
   "app.name": "督研",
   "common.loading": "加载中…",
   "common.submit": "提交",
