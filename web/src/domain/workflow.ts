@@ -59,3 +59,21 @@ export function outcomeOf(facts: DubanFacts): Outcome | null {
   const closing = closed === null || facts.deadline === null ? "closed" : closed <= facts.deadline ? "on_time" : "late";
   return { closing, score: facts.status === "evaluated" ? (facts.score ?? null) : null };
 }
+
+/** Longest title a finding gives its draft 督办事项: a title, not the finding's whole text. */
+export const FINDING_TITLE_CHARS = 30;
+
+/**
+ * A short title from a finding's text: its first clause (up to the first comma, full stop,
+ * semicolon, colon or line break), cut to FINDING_TITLE_CHARS. The researcher can edit it.
+ */
+export function shortTitle(text: string): string {
+  const trimmed = text.trim();
+  const clause = trimmed.split(/[，,。.；;：:！!？?\n]/u)[0]?.trim() || trimmed;
+  return [...clause].slice(0, FINDING_TITLE_CHARS).join("");
+}
+
+/** The lead units to suggest for a finding's draft: the researcher's unit, then the research's. */
+export function leadUnitSuggestions(researcherUnit: string | null, researchUnit: string | null): string[] {
+  return [...new Set([researcherUnit, researchUnit].filter((u): u is string => !!u))];
+}

@@ -163,7 +163,7 @@ export const zh = {
   "field.from": "开始日期",
   "field.to": "结束日期",
   "field.place": "地点",
-  "field.people_met": "座谈/走访对象",
+  "field.people_met": "受访人员",
   "field.notes": "记录",
   "field.finding": "发现的问题",
   "field.suggestion": "建议",

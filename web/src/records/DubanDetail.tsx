@@ -31,6 +31,7 @@ import { SiteCheck } from "../photos";
 import { Conflicts, Refusals } from "./Notices";
 import { Attention } from "./Attention";
 import { Timeline } from "./Timeline";
+import { ConflictAuthors } from "./ConflictAuthors";
 import { HistoryButton, useRecordHistory } from "./History";
 import { PaperLink } from "../documents/PaperLink";
 
@@ -83,6 +84,7 @@ function DubanView({ id, handle, item, entry }: { id: string; handle: import("@a
   const history = useRecordHistory(id, entry?.serverHeads?.join(",") ?? "");
 
   return (
+    <ConflictAuthors doc={item} history={history.answer?.history} me={actor.id}>
     <article className="detail" data-id={id}>
       <Attention id={id} />
       <header className="detail-head">
@@ -134,6 +136,7 @@ function DubanView({ id, handle, item, entry }: { id: string; handle: import("@a
         <Timeline item={item} late={late} recordId={id} history={history.answer?.history} me={actor.id} />
       </section>
     </article>
+    </ConflictAuthors>
   );
 }
 
