@@ -12,7 +12,7 @@ use crate::records::DubanStatus;
 pub fn suspended_from(doc: &automerge::Automerge) -> Option<DubanStatus> {
     let status_at = |heads: &[ChangeHash]| -> Option<DubanStatus> {
         match doc.get_at(ROOT, "status", heads).ok()?? {
-            (Value::Scalar(value), _) => value.to_str()?.parse().ok(),
+            (Value::Scalar(value), _) => value.as_str()?.parse().ok(),
             _ => None,
         }
     };
