@@ -14,6 +14,9 @@ import { bodyText, browserFile, openItem, recordRow, serviceWorkerControls, setO
 
 const file = browserFile("browser: workflow");
 
+/** Lets an opening dialog or popup finish its animation before a screenshot. */
+const settle = page => page.waitForTimeout(500);
+
 /** Confirms the dialog a status move opens. */
 async function confirm(page) {
   await page.getByTestId("confirm-dialog").waitFor();
@@ -40,6 +43,7 @@ file.test("交办 needs a handler; moves confirm and keep their reasons; the han
   assert.match(why, /承办人/);
   assert.match(why, /督办员/);
   assert.doesNotMatch(why, /主办单位/);
+  await li.getByTestId("why-assign").scrollIntoViewIfNeeded();
   await session.screenshot(li, "40-assign-needs-handler");
 
   // An item waiting for its closing review, handled by 张伟.
@@ -62,6 +66,7 @@ file.test("交办 needs a handler; moves confirm and keep their reasons; the han
   await li.getByTestId("action-text").fill(reason);
   await li.getByTestId("review-return").click();
   await li.getByTestId("confirm-dialog").filter({ hasText: "退回重办" }).waitFor();
+  await settle(li);
   await session.screenshot(li, "41-confirm-return");
   await confirm(li);
   await li.getByTestId("record-status").and(li.locator('[data-status="in_progress"]')).waitFor();
@@ -91,6 +96,7 @@ file.test("交办 needs a handler; moves confirm and keep their reasons; the han
   await li.getByTestId("confirm-dialog").filter({ hasText: "办理中" }).waitFor();
   await confirm(li);
   await li.getByTestId("record-status").and(li.locator('[data-status="in_progress"]')).waitFor();
+  await timelineEntry(li, reason).scrollIntoViewIfNeeded();
   await session.screenshot(li, "42-timeline-reasons");
 
   // The record's full history, one tap away.
@@ -98,6 +104,7 @@ file.test("交办 needs a handler; moves confirm and keep their reasons; the han
   await li.getByTestId("history-entry").first().waitFor();
   assert.ok((await li.getByTestId("history-entry").count()) >= 3);
   assert.match(await li.getByTestId("history").innerText(), /李静/);
+  await settle(li);
   await session.screenshot(li, "43-history");
   await li.getByTestId("history-close").click();
 
