@@ -64,7 +64,7 @@ export default function ResearchList() {
       >
         {t("research.title")}
       </NavBar>
-      <div className="filter-row">
+      <div className="filters">
         <select className="field" data-testid="research-status-filter" aria-label={t("research.filter_status")} value={status} onChange={(e) => setStatus(e.target.value)}>
           <option value="">{t("research.filter_all")}</option>
           {RESEARCH_STATUSES.map((s) => (
