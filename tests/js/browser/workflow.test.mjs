@@ -5,12 +5,23 @@
 //   恢复办理 returns the item to where it was suspended from;
 // - the handler sees the urge and the return with its reason marked in 我的待办 and as a banner
 //   on the item, online and after an offline reload;
-// - the record's full history is one tap away (saved as a screenshot).
+// - the record's full history is one tap away (saved as a screenshot);
+// - the chooser of a true conflict names who wrote each value and when.
 
 import assert from "node:assert/strict";
 
-import { castItem, dubanItem, waitSynced } from "../test/helpers.mjs";
-import { bodyText, browserFile, openItem, recordRow, serviceWorkerControls, setOnline, storedLocally, timelineEntry } from "./harness.mjs";
+import { castItem, dubanItem, sameHeads, str, waitFor, waitSynced, within } from "../test/helpers.mjs";
+import {
+  bodyText,
+  browserFile,
+  openItem,
+  recordRow,
+  secondSupervisor,
+  serviceWorkerControls,
+  setOnline,
+  storedLocally,
+  timelineEntry,
+} from "./harness.mjs";
 
 const file = browserFile("browser: workflow");
 
@@ -128,4 +139,26 @@ file.test("交办 needs a handler; moves confirm and keep their reasons; the han
   const text = await bodyText(zhang);
   assert.ok(text.includes("退回重办"), text);
   await session.screenshot(zhang, "45-handler-banner-offline");
+
+  // Two supervisors retitle one item offline: the chooser names who wrote each title.
+  const qian = await secondSupervisor(fx);
+  const other = await fx.client(server, { user: qian, device: "钱芳的手机" });
+  const shared = writer.repo.create(castItem(users, { title: "阀井加盖（冲突）", deadline }));
+  await waitSynced(shared, writer.repo);
+  const theirs = await within("钱芳's find", other.repo.find(shared.url));
+  writer.disconnect();
+  other.disconnect();
+  shared.change(doc => void (doc.title = str("三号阀井加盖并设警示")));
+  theirs.change(doc => void (doc.title = str("阀井加盖（本周完成）")));
+  await Promise.all([writer.reconnect(), other.reconnect()]);
+  await waitFor("both devices to converge", () => sameHeads(shared, theirs));
+  await waitSynced(shared, writer.repo);
+  await openItem(li, shared.documentId);
+  const box = li.getByTestId("conflict-title");
+  await box.waitFor();
+  await box.getByTestId("conflict-author").filter({ hasText: "李静" }).waitFor();
+  await box.getByTestId("conflict-author").filter({ hasText: "钱芳" }).waitFor();
+  assert.match(await box.innerText(), /\d{4}-\d{2}-\d{2} \d{2}:\d{2}/);
+  await box.scrollIntoViewIfNeeded();
+  await session.screenshot(li, "46-conflict-authors");
 });
