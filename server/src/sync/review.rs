@@ -340,3 +340,5 @@ fn review_fields(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod workflow_tests;

@@ -10,7 +10,11 @@ use crate::records::{DubanItem, DubanStatus, Record};
 /// `supervisors`. Empty when the item may be assigned.
 pub fn missing_for_assignment(item: &DubanItem) -> Vec<&'static str> {
     let mut missing = Vec::new();
-    if item.lead_unit.as_deref().is_none_or(|unit| unit.trim().is_empty()) {
+    if item
+        .lead_unit
+        .as_deref()
+        .is_none_or(|unit| unit.trim().is_empty())
+    {
         missing.push("lead_unit");
     }
     if !item.handlers.iter().any(|h| !h.trim().is_empty()) {
@@ -51,7 +55,10 @@ mod tests {
         }
     }
 
-    fn assign(before: &DubanItem, edit: impl FnOnce(&mut DubanItem)) -> Vec<super::super::Violation> {
+    fn assign(
+        before: &DubanItem,
+        edit: impl FnOnce(&mut DubanItem),
+    ) -> Vec<super::super::Violation> {
         let mut after = before.clone();
         after.status = DubanStatus::Assigned;
         edit(&mut after);

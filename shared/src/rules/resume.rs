@@ -3,7 +3,7 @@
 //! signed for goes back to 已交办. The record keeps only its current status, so where it was
 //! suspended from is read from the document's history, which the server holds in full.
 
-use automerge::{ChangeHash, ReadDoc, ROOT, Value};
+use automerge::{ChangeHash, ROOT, ReadDoc, Value};
 
 use crate::records::DubanStatus;
 
