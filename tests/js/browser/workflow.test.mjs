@@ -128,6 +128,25 @@ file.test("交办 needs a handler; moves confirm and keep their reasons; the han
   await banner.filter({ hasText: urge }).waitFor();
   await session.screenshot(zhang, "44-handler-return-banner");
 
+  // State shown right: an item past its deadline tells its handler why 延期申请 is not available;
+  // an evaluated one shows its outcome and score instead of a light and days left.
+  const late = writer.repo.create(castItem(users, { title: "逾期事项（延期）" }));
+  const evaluated = writer.repo.create({
+    ...castItem(users, { title: "已评价事项（结果）", status: "evaluated" }),
+    reviews: [{ id: str("r-1"), at: Date.UTC(2026, 10, 20, 2), by: str(users.li.id), verdict: str("pass"), opinion: str("同意办结") }],
+    evaluation: { at: Date.UTC(2026, 10, 21, 2), by: str(users.li.id), score: 92, rating: str("excellent"), comment: str("按期高质量完成") },
+  });
+  await waitSynced(late, writer.repo);
+  await waitSynced(evaluated, writer.repo);
+  await openItem(zhang, late.documentId);
+  assert.equal(await zhang.getByTestId("action-extension").isDisabled(), true);
+  assert.match(await zhang.getByTestId("why-extension").innerText(), /办结时限前/);
+  await openItem(zhang, evaluated.documentId);
+  assert.equal(await zhang.getByTestId("record-outcome").innerText(), "按期办结 · 92 分");
+  assert.equal(await zhang.getByTestId("record-light").count(), 0);
+  assert.equal(await zhang.getByTestId("days-left").count(), 0);
+  await openItem(zhang, item.documentId);
+
   // Offline, reloaded: the mark and the banner come from the inbox the phone kept.
   await setOnline(zhang, false);
   await zhang.goto("/");
