@@ -52,13 +52,27 @@ fn creation_problem(user: &str, roles: &[Role], record: &Record) -> Option<Refus
         }
         Record::Research(_) => holds(Role::Researcher),
     };
-    (!allowed).then(|| {
-        Refusal::new(
+    if !allowed {
+        return Some(Refusal::new(
             "type",
             "may_not_create",
             format!("these roles may not create a {} record", record.kind()),
-        )
-    })
+        ));
+    }
+    // Created assigned is a 交办 too: it needs the people it hands the item to.
+    match record {
+        Record::Duban(item) if item.status == DubanStatus::Assigned => {
+            let missing = rules::missing_for_assignment(item);
+            (!missing.is_empty()).then(|| {
+                let violation = rules::Violation {
+                    field: "status",
+                    problem: Problem::AssignIncomplete { missing },
+                };
+                Refusal::new("status", "assign_incomplete", violation.to_string())
+            })
+        }
+        _ => None,
+    }
 }
 
 /// Why part of a change was put back, as the author is told.

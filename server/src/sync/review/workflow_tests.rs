@@ -67,3 +67,39 @@ fn a_suspended_item_resumes_to_the_status_it_was_suspended_from() {
         }
     }
 }
+
+fn absent() -> View {
+    View {
+        owner: None,
+        content: Content::Absent,
+    }
+}
+
+#[test]
+fn an_item_created_assigned_needs_its_handler_too() {
+    let table = Table::sample();
+    let orphan = duban_item_in(DubanStatus::Assigned, |item| item.supervisors.clear());
+    let verdict = check(
+        &table,
+        "u-li",
+        &absent(),
+        &doc_of(&Record::Duban(DubanItem {
+            created_by: "u-li".into(),
+            ..orphan.clone()
+        })),
+    );
+    assert!(
+        matches!(&verdict, Verdict::RestoreAll { refusals } if refusals[0].code == "assign_incomplete" && refusals[0].message.contains("supervisors")),
+        "{verdict:?}"
+    );
+    // A draft may lack them; so may an item created further along (its 交办 happened elsewhere).
+    for status in [DubanStatus::Draft, DubanStatus::InProgress] {
+        let item = DubanItem {
+            status,
+            created_by: "u-li".into(),
+            ..orphan.clone()
+        };
+        let verdict = check(&table, "u-li", &absent(), &doc_of(&Record::Duban(item)));
+        assert_eq!(verdict, Verdict::Accept, "{status}");
+    }
+}
