@@ -107,6 +107,35 @@ file.test("交办 needs a handler; moves confirm and keep their reasons; the han
   await li.getByTestId("confirm-dialog").filter({ hasText: "办理中" }).waitFor();
   await confirm(li);
   await li.getByTestId("record-status").and(li.locator('[data-status="in_progress"]')).waitFor();
+
+  // A 延期申请 from the handler's phone: the decision asks for its reason, confirms, moves the
+  // deadline and shows the reason in the timeline.
+  const handlerClient = await fx.client(server, { user: users.zhang, device: "张伟的平板" });
+  const handlers = await within("张伟's find", handlerClient.repo.find(item.url));
+  const wanted = deadline + 7 * 24 * 3600 * 1000;
+  handlers.change(doc => {
+    doc.extension_requests.push({
+      id: str("x-1"),
+      at: Date.now(),
+      by: str(users.zhang.id),
+      new_deadline: wanted,
+      reason: str("管网改造材料到货延迟"),
+      decision: null,
+    });
+  });
+  await waitSynced(handlers, handlerClient.repo);
+  await li.getByTestId("extension-pending").waitFor();
+  await li.getByTestId("extension-approve").click();
+  await li.getByTestId("decision-submit").click();
+  await li.getByTestId("form-decision").getByText("请填写理由").waitFor();
+  const decision = "材料到货时间有供货单为证，同意延期一周";
+  await li.getByTestId("decision-reason").fill(decision);
+  await li.getByTestId("decision-submit").click();
+  await li.getByTestId("confirm-dialog").filter({ hasText: "同意延期" }).waitFor();
+  await confirm(li);
+  await timelineEntry(li, decision).waitFor();
+  assert.equal(await li.getByTestId("extension-pending").count(), 0);
+
   await timelineEntry(li, reason).scrollIntoViewIfNeeded();
   await session.screenshot(li, "42-timeline-reasons");
 
