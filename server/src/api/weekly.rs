@@ -3,7 +3,8 @@
 //! `at` (default now) falls in.
 //!
 //! An item counts, in its lead unit, as
-//! - **new** (新增) when created in the week;
+//! - **new** (新增) when created in the week and no longer a 草稿 (a draft is not yet on
+//!   anyone's list);
 //! - **progressed** (有进展) when one of its progress entries is dated in the week (the
 //!   projection keeps every entry's instant, `progress_ats`);
 //! - **closed** (办结) when 已办结 / 已评价 and `closed_at` (the review that passed it) is in
@@ -194,7 +195,8 @@ pub(crate) async fn report(
                   due_next_week as "due_next_week!", overdue as "overdue!"
            from (
                select r.*,
-                      coalesce(r.created_at >= from_ts and r.created_at < to_ts, false) as new,
+                      coalesce(r.status <> 'draft'
+                               and r.created_at >= from_ts and r.created_at < to_ts, false) as new,
                       exists (select 1 from unnest(r.progress_ats) a
                               where a >= from_ts and a < to_ts) as progressed,
                       coalesce(r.status in ('closed', 'evaluated')

@@ -52,13 +52,27 @@ fn creation_problem(user: &str, roles: &[Role], record: &Record) -> Option<Refus
         }
         Record::Research(_) => holds(Role::Researcher),
     };
-    (!allowed).then(|| {
-        Refusal::new(
+    if !allowed {
+        return Some(Refusal::new(
             "type",
             "may_not_create",
             format!("these roles may not create a {} record", record.kind()),
-        )
-    })
+        ));
+    }
+    // Created assigned is a 交办 too: it needs the people it hands the item to.
+    match record {
+        Record::Duban(item) if item.status == DubanStatus::Assigned => {
+            let missing = rules::missing_for_assignment(item);
+            (!missing.is_empty()).then(|| {
+                let violation = rules::Violation {
+                    field: "status",
+                    problem: Problem::AssignIncomplete { missing },
+                };
+                Refusal::new("status", "assign_incomplete", violation.to_string())
+            })
+        }
+        _ => None,
+    }
 }
 
 /// Why part of a change was put back, as the author is told.
@@ -68,7 +82,8 @@ pub struct Refusal {
     pub field: String,
     /// A stable code the app can translate: `not_permitted`, `entries_altered`, `transition`,
     /// `wrong_kind`, `malformed`, `unknown_field`, `not_creator`, `may_not_create`,
-    /// `no_access`, `forged_author`, `foreign_actor`, `own_parent`, `parent_not_readable`.
+    /// `no_access`, `forged_author`, `foreign_actor`, `own_parent`, `parent_not_readable`,
+    /// `assign_incomplete` (交办 without lead unit, handler or supervisor), `resume_elsewhere`.
     pub code: &'static str,
     /// The reason in English, for logs and as a fallback.
     pub message: String,
@@ -116,9 +131,55 @@ pub fn review(
     after_doc: &automerge::Automerge,
 ) -> Verdict {
     let verdict = review_record(people, user, before, after, after_doc);
+    let verdict = check_resume(verdict, before, after, after_doc);
     match people.person(user) {
         Some(person) => check_parent(verdict, id, &person, before, after),
         None => verdict,
+    }
+}
+
+/// Adds to `verdict` a 恢复办理 to another status than the one the item was suspended from
+/// (`rules::resume_target`, read from the document's history): the status goes back.
+fn check_resume(
+    verdict: Verdict,
+    before: &View,
+    after: &View,
+    after_doc: &automerge::Automerge,
+) -> Verdict {
+    let (Content::Record(Record::Duban(old)), Content::Record(Record::Duban(new))) =
+        (&before.content, &after.content)
+    else {
+        return verdict;
+    };
+    if old.status != DubanStatus::Suspended || new.status == DubanStatus::Suspended {
+        return verdict;
+    }
+    let target = rules::resume_target(rules::suspended_from(after_doc));
+    if new.status == target {
+        return verdict;
+    }
+    let refusal = Refusal::new(
+        "status",
+        "resume_elsewhere",
+        format!("a suspended item resumes to the status it was suspended from ({target})"),
+    );
+    match verdict {
+        Verdict::Accept => Verdict::Restore {
+            fields: vec![("status".into(), Mode::Whole)],
+            refusals: vec![refusal],
+        },
+        Verdict::Restore {
+            mut fields,
+            mut refusals,
+        } => {
+            // A move the table refuses is refused once, as such.
+            if !fields.iter().any(|(f, _)| f == "status") {
+                fields.push(("status".into(), Mode::Whole));
+                refusals.push(refusal);
+            }
+            Verdict::Restore { fields, refusals }
+        }
+        all @ Verdict::RestoreAll { .. } => all,
     }
 }
 
@@ -247,6 +308,7 @@ fn review_fields(
             Problem::NotPermitted => ("not_permitted", Mode::Whole),
             Problem::EntriesAltered { .. } => ("entries_altered", Mode::KeepAppended),
             Problem::Transition { .. } => ("transition", Mode::Whole),
+            Problem::AssignIncomplete { .. } => ("assign_incomplete", Mode::Whole),
             Problem::WrongKind { .. } => {
                 return Verdict::RestoreAll {
                     refusals: vec![Refusal::new("type", "wrong_kind", violation.to_string())],
@@ -292,3 +354,5 @@ fn review_fields(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod workflow_tests;

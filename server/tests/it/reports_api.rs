@@ -663,3 +663,43 @@ async fn ledger_states_its_cap_when_hit(pool: PgPool) {
         format!("仅列出前 {cap} 项，请缩小筛选范围后再导出。")
     );
 }
+
+/// A 草稿 is on nobody's list yet: created in the week, it is not 新增 (nor anything else) until
+/// it is assigned.
+#[sqlx::test(migrations = "./migrations")]
+async fn weekly_report_does_not_count_a_draft_as_new(pool: PgPool) {
+    let app = test_app(pool).await;
+    let sup = app.user("li", &[Role::Supervisor], Some("office")).await;
+    let created = shanghai(2026, 11, 17, 10, 0);
+    let draft = DubanItem {
+        created_at: created,
+        status: DubanStatus::Draft,
+        assigned_at: None,
+        deadline: None,
+        ..item("尚未交办的草稿", "plant-2", "u-zhang", &sup.id)
+    };
+    let assigned = DubanItem {
+        created_at: created,
+        deadline: Some(shanghai(2026, 12, 31, 18, 0)),
+        ..item("本周交办", "plant-2", "u-zhang", &sup.id)
+    };
+    let (draft, _) = app.put(draft, &sup.id).await;
+    let (assigned, _) = app.put(assigned, &sup.id).await;
+    let saturday = shanghai(2026, 11, 21, 9, 0);
+    let (status, body) = app
+        .get_json(
+            &sup,
+            &format!("/api/reports/weekly?week=2026-W47&at={}", saturday.millis()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let ids: HashSet<String> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(ids.contains(&assigned.to_string()), "{body}");
+    assert!(!ids.contains(&draft.to_string()), "{body}");
+    assert_eq!(body["totals"]["new"], 1, "{body}");
+}

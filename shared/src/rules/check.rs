@@ -34,6 +34,11 @@ pub enum Problem {
         /// Status after it.
         to: Status,
     },
+    /// 交办 without the people it hands the item to (see [`super::assign`]).
+    AssignIncomplete {
+        /// The fields still empty: `lead_unit`, `handlers`, `supervisors`.
+        missing: Vec<&'static str>,
+    },
     /// A record of another kind than the document holds.
     WrongKind {
         /// The kind of the document.
@@ -58,6 +63,11 @@ impl fmt::Display for Violation {
                     "moving from {from} to {to} is not allowed with these roles"
                 )
             }
+            Problem::AssignIncomplete { missing } => write!(
+                f,
+                "交办 requires a lead unit, at least one handler and one supervisor; missing: {}",
+                missing.join(", ")
+            ),
             Problem::WrongKind { expected, found } => {
                 write!(f, "a {found} record cannot replace a {expected} record")
             }
@@ -96,6 +106,11 @@ pub fn check_change(
         violations.push(Violation {
             field: "status",
             problem: Problem::Transition { from, to },
+        });
+    } else if let Some(problem) = super::assign::move_problem(before, after) {
+        violations.push(Violation {
+            field: "status",
+            problem,
         });
     }
     let holds = |allowed: &[Role]| roles.iter().any(|role| allowed.contains(role));

@@ -12,12 +12,16 @@
 //! it again on what arrives.
 
 pub mod access;
+mod assign;
 mod check;
 mod fields;
+mod resume;
 mod structure;
 
+pub use assign::missing_for_assignment;
 pub use check::{Problem, Violation, check_change, entries_in_anothers_name, roles_on};
 pub use fields::{FIELD_RULES, FieldAccess, FieldRule, field_rule};
+pub use resume::{resume_target, suspended_from};
 pub use structure::{ParentProblem, parent_problem};
 
 use Role::{Handler, Leader, Researcher, Supervisor};
@@ -114,7 +118,10 @@ pub const TRANSITIONS: &[Transition] = &[
     duban(D::Assigned, D::Suspended, &[Supervisor], "中止"),
     duban(D::InProgress, D::Suspended, &[Supervisor], "中止"),
     duban(D::ClosingRequested, D::Suspended, &[Supervisor], "中止"),
+    // 恢复办理 returns the item to the status it was suspended from (see `resume_target`).
+    duban(D::Suspended, D::Assigned, &[Supervisor], "恢复办理"),
     duban(D::Suspended, D::InProgress, &[Supervisor], "恢复办理"),
+    duban(D::Suspended, D::ClosingRequested, &[Supervisor], "恢复办理"),
     research(R::Proposed, R::Approved, &[Leader, Supervisor], "立项"),
     research(R::Approved, R::Fieldwork, &[Researcher], "开始调研"),
     research(R::Fieldwork, R::Drafting, &[Researcher], "撰写报告"),

@@ -23,7 +23,9 @@ fn expected(kind: RecordKind) -> Vec<(Status, Status, Vec<Role>)> {
             d(D::Assigned, D::Suspended, &[Supervisor]),
             d(D::InProgress, D::Suspended, &[Supervisor]),
             d(D::ClosingRequested, D::Suspended, &[Supervisor]),
+            d(D::Suspended, D::Assigned, &[Supervisor]),
             d(D::Suspended, D::InProgress, &[Supervisor]),
+            d(D::Suspended, D::ClosingRequested, &[Supervisor]),
         ],
         RecordKind::Research => vec![
             r(R::Proposed, R::Approved, &[Leader, Supervisor]),

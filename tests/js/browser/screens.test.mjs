@@ -99,7 +99,44 @@ file.test("the research screens are in Chinese", async session => {
   await page.getByTestId("record-title").filter({ hasText: title }).waitFor();
   await chineseScreen(session, page, "10-research-detail", [title, "关键问题", "固废为何未按期处置？", "周研"]);
 
+  // A visit records 受访人员, the address and the phone's location, flagged at accuracy 0 as
+  // photos are (how mocked locations usually show).
+  await page.context().grantPermissions(["geolocation"]);
+  await page.context().setGeolocation({ latitude: 30.5, longitude: 114.3, accuracy: 0 });
+  await page.getByTestId("visit-add").click();
+  await page.getByTestId("visit-place").fill("二号站点固废堆场");
+  await page.getByTestId("visit-people-met").fill("站长王强、安全员刘洋");
+  await page.getByTestId("visit-address-input").fill("炼油厂区东路18号");
+  await page.getByTestId("visit-location").and(page.locator('[data-state="done"]')).waitFor();
+  await page.getByTestId("visit-submit").click();
+  const visit = page.getByTestId("visit-row").filter({ hasText: "二号站点固废堆场" });
+  await visit.getByTestId("visit-people").filter({ hasText: "受访人员：站长王强、安全员刘洋" }).waitFor();
+  await visit.getByTestId("visit-address").filter({ hasText: "炼油厂区东路18号" }).waitFor();
+  assert.equal(await visit.getByTestId("visit-geo").getAttribute("data-mocked"), "true");
+
+  // A finding is linked to its visit (the latest by default) and becomes a draft with a short,
+  // editable title and the researcher's unit suggested as lead unit.
+  await page.getByTestId("finding-add").click();
+  await page.getByTestId("finding-text").fill("固废堆场未按期清运，雨后渗滤液外流，已拍照取证");
+  await page.getByTestId("finding-submit").click();
+  const finding = page.getByTestId("finding-row").filter({ hasText: "固废堆场未按期清运" });
+  await finding.getByTestId("finding-visit").filter({ hasText: "二号站点固废堆场" }).waitFor();
+  await finding.getByTestId("finding-to-duban").click();
+  assert.equal(await page.getByTestId("finding-draft-title").inputValue(), "固废堆场未按期清运");
+  assert.equal(await page.getByTestId("finding-draft-lead-unit").inputValue(), "plant-2");
+  await page.getByTestId("finding-draft-form").scrollIntoViewIfNeeded();
+  await chineseScreen(session, page, "11-research-finding-draft", ["受访人员", "地址", "来自走访", "督办事项标题", "建议主办单位"]);
+  await page.getByTestId("finding-draft-title").fill("二号站点固废清运整改");
+  await page.getByTestId("finding-draft-create").click();
+  await page.getByTestId("record-title").filter({ hasText: "二号站点固废清运整改" }).waitFor();
+  assert.equal(await page.getByTestId("record-status").getAttribute("data-status"), "draft");
+
+  // The list filters by status.
   await page.getByTestId("tab-research").click();
   await page.getByTestId("record-row").filter({ hasText: title }).waitFor();
-  await chineseScreen(session, page, "06-research", ["调研", "新建课题", title]);
+  await page.getByTestId("research-status-filter").selectOption("adopted");
+  await page.getByTestId("record-row").filter({ hasText: title }).waitFor({ state: "detached" });
+  await page.getByTestId("research-status-filter").selectOption("");
+  await page.getByTestId("record-row").filter({ hasText: title }).waitFor();
+  await chineseScreen(session, page, "06-research", ["调研", "新建课题", title, "全部状态"]);
 });

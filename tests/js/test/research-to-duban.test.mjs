@@ -143,3 +143,45 @@ test("a researcher may create an item only as a draft, and a handler not at all"
     });
   }
 });
+
+test("a supervisor's 交办 of a draft without a handler is refused and told why; with one it stands", { timeout: TEST_TIMEOUT_MS }, async t => {
+  const fx = new Fixture(t);
+  const server = await fx.startServer();
+  const users = await fx.users();
+
+  // The orphan of the issue: a draft from a finding, with a lead unit and nobody else.
+  const li = await fx.client(server, { user: users.li });
+  const draft = li.repo.create(
+    dubanItem({ source: "research_finding", status: "draft", lead_unit: "plant-2", created_by: users.li.id, assigned_at: null }),
+  );
+  await waitSynced(draft, li.repo);
+  const refused = refusalsOf(draft);
+
+  // 交办 as the app would write it, but with no 承办人 and no 督办员.
+  draft.change(doc => {
+    doc.status = str("assigned");
+    doc.assigned_at = shanghai(2026, 11, 5, 9, 0);
+  });
+  await waitFor("the refusal of the 交办", () => refused.length > 0);
+  const [refusal] = refused[0].refusals;
+  assert.equal(refusal.field, "status");
+  assert.equal(refusal.code, "assign_incomplete");
+  assert.match(refusal.message, /handlers/);
+  assert.match(refusal.message, /supervisors/);
+  await waitFor("the author's copy back in draft", () => String(draft.doc().status) === "draft");
+  // Nobody else ever sees it assigned.
+  const other = await fx.client(server, { user: users.li, device: "李静的电脑" });
+  const seen = await within("the other device's find", other.repo.find(draft.url));
+  await waitSynced(seen, other.repo);
+  assert.equal(String(seen.doc().status), "draft");
+
+  // Named in the same change that assigns: it stands.
+  draft.change(doc => {
+    doc.handlers.push(str(users.zhang.id));
+    doc.supervisors.push(str(users.li.id));
+    doc.status = str("assigned");
+  });
+  await waitSynced(draft, li.repo);
+  await waitFor("the assignment on the other device", () => String(seen.doc().status) === "assigned");
+  assert.equal(refused.length, 1);
+});

@@ -4,8 +4,10 @@ import { List, Tag } from "antd-mobile";
 import { useNavigate } from "react-router";
 
 import type { Light } from "../domain/derived";
+import type { Outcome } from "../domain/workflow";
 import { daysLabel, enumLabel, useT } from "../i18n";
 import { LightTag } from "./LightTag";
+import { OutcomeTag } from "./OutcomeTag";
 
 export interface RowView {
   id: string;
@@ -19,6 +21,15 @@ export interface RowView {
   synced: boolean | null;
   /** An unread 催办 / 退回重办 / 批示 about it (我的待办 marks it), already named. */
   attention?: string;
+  /** How a closed or evaluated item ended: shown instead of a light. */
+  outcome?: Outcome | null;
+}
+
+/** Lights are for open items; a closed one shows its outcome; drafts and suspended ones neither. */
+function rowPrefix(row: RowView) {
+  if (row.kind !== "duban") return undefined;
+  if (row.outcome) return <OutcomeTag outcome={row.outcome} testid="row-outcome" />;
+  return row.light ? <LightTag light={row.light} /> : undefined;
 }
 
 export function RecordRow({ row }: { row: RowView }) {
@@ -32,7 +43,7 @@ export function RecordRow({ row }: { row: RowView }) {
       data-testid="record-row"
       data-id={row.id}
       onClick={() => navigate(path)}
-      prefix={row.kind === "duban" ? <LightTag light={row.light} /> : undefined}
+      prefix={rowPrefix(row)}
       description={
         <span className="row-meta">
           {enumLabel(t, statusGroup, row.status)}

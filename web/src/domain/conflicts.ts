@@ -20,6 +20,8 @@ export interface FieldConflict {
   field: string;
   /** The distinct values, in the order automerge lists them (its shown value is not marked). */
   values: ConflictValue[];
+  /** For each value, the ids (`counter@actor`) of the operations that wrote it: who wrote it. */
+  ops: string[][];
 }
 
 /** Plain data of a value, with scalar strings (`ImmutableString`) read as strings. */
@@ -43,24 +45,33 @@ function plain(value: unknown): ConflictValue | undefined {
   return undefined;
 }
 
-/** The distinct values of `field` in `doc` when there is a true conflict; null otherwise. */
-export function conflictOf(doc: object, field: string): ConflictValue[] | null {
+/** The distinct values of `field` and the operations that wrote each, when truly conflicting. */
+function conflictEntries(doc: object, field: string): { value: ConflictValue; ops: string[] }[] | null {
   if (!(field in doc)) return null;
   const conflicts = getConflicts<unknown>(doc, field);
   if (!conflicts) return null;
-  const seen = new Map<string, ConflictValue>();
-  for (const value of Object.values(conflicts)) {
+  const seen = new Map<string, { value: ConflictValue; ops: string[] }>();
+  for (const [op, value] of Object.entries(conflicts)) {
     const v = plain(value);
-    if (v !== undefined && !seen.has(JSON.stringify(v))) seen.set(JSON.stringify(v), v);
+    if (v === undefined) continue;
+    const key = JSON.stringify(v);
+    const known = seen.get(key);
+    if (known) known.ops.push(op);
+    else seen.set(key, { value: v, ops: [op] });
   }
   return seen.size > 1 ? [...seen.values()] : null;
+}
+
+/** The distinct values of `field` in `doc` when there is a true conflict; null otherwise. */
+export function conflictOf(doc: object, field: string): ConflictValue[] | null {
+  return conflictEntries(doc, field)?.map((e) => e.value) ?? null;
 }
 
 /** Every field of `fields` with a true conflict in `doc`, in the order of `fields`. */
 export function conflictsOf(doc: object, fields: readonly string[]): FieldConflict[] {
   return fields.flatMap((field) => {
-    const values = conflictOf(doc, field);
-    return values ? [{ field, values }] : [];
+    const entries = conflictEntries(doc, field);
+    return entries ? [{ field, values: entries.map((e) => e.value), ops: entries.map((e) => e.ops) }] : [];
   });
 }
 

@@ -35,6 +35,8 @@ export interface DubanFacts {
   progress: { id: string; at: number }[];
   milestones: { due: number; done_at: number | null }[];
   reviews: { verdict: Verdict; at: number }[];
+  /** The evaluation's score, once evaluated (absent in summaries kept before it was added). */
+  score?: number | null;
 }
 
 /** The facts of a document as automerge presents it. */
@@ -47,6 +49,7 @@ export function factsOf(item: DubanItem): DubanFacts {
     progress: (item.progress ?? []).map((p) => ({ id: text(p.id), at: p.at })),
     milestones: (item.milestones ?? []).map((m) => ({ due: m.due, done_at: m.done_at ?? null })),
     reviews: (item.reviews ?? []).map((r) => ({ verdict: text(r.verdict), at: r.at })),
+    score: item.evaluation?.score ?? null,
   };
 }
 

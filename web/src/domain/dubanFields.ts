@@ -181,6 +181,8 @@ export function validateDubanForm(form: DubanForm, now: number): FormErrors {
   set("lead_unit", assign && !form.lead_unit ? "form.required" : null);
   set("co_units", form.lead_unit && form.co_units.includes(form.lead_unit) ? "form.co_unit_is_lead" : null);
   set("supervisors", checkSupervisors(form.supervisors));
+  // 交办 hands the item to someone: without a 承办人 it would be in nobody's 我的待办.
+  set("handlers", assign && form.handlers.length === 0 ? "form.handler_required" : null);
   set("deadline", checkDeadline(form.deadline, todayIso(now), assign));
   const deadline = form.deadline ? endOfDayFromIso(form.deadline) : null;
   if (assign && form.assigned_at) set("assigned_at", checkAssignedAt(form.assigned_at, now, deadline));

@@ -18,7 +18,9 @@ export function rowOf(summary: RecordSummary, now: number): ListRow {
   return {
     summary,
     light: facts ? light(facts, now) : null,
-    daysLeft: facts ? daysLeft(facts, now) : null,
+    // Days left mean something only while the units work on it: never "超期" once closed or
+    // suspended.
+    daysLeft: facts && isOpen(facts.status) ? daysLeft(facts, now) : null,
   };
 }
 

@@ -1,10 +1,12 @@
 // English: every key of the Chinese dictionary (the type makes a missing one a compile error).
 
 import { enNotify } from "./notify";
+import { enWorkflow } from "./workflow";
 import type { zh } from "./zh";
 
 export const en: Record<keyof typeof zh, string> = {
   ...enNotify,
+  ...enWorkflow,
   "app.name": "Duyan",
   "common.loading": "Loading…",
   "common.submit": "Submit",

@@ -1,9 +1,11 @@
 // 简体中文: the app's first language. This dictionary defines the message keys.
 
 import { zhNotify } from "./notify";
+import { zhWorkflow } from "./workflow";
 
 export const zh = {
   ...zhNotify,
+  ...zhWorkflow,
   "app.name": "督研",
   "common.loading": "加载中…",
   "common.submit": "提交",
@@ -167,7 +169,7 @@ export const zh = {
   "field.from": "开始日期",
   "field.to": "结束日期",
   "field.place": "地点",
-  "field.people_met": "座谈/走访对象",
+  "field.people_met": "受访人员",
   "field.notes": "记录",
   "field.finding": "发现的问题",
   "field.suggestion": "建议",

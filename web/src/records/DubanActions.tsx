@@ -1,6 +1,8 @@
-// The actions on a 督办事项, each present only when the rules allow it for this user's roles on
-// this record in its status (see domain/permissions.ts). Every action is one Automerge change,
-// made locally (works offline) and synced when possible.
+// The actions on a 督办事项, each present when the rules allow it for this user's roles on this
+// record in its status (see domain/permissions.ts); one the person would look for but cannot
+// take now is shown disabled with the reason (domain/workflow.ts). Status moves ask first, and
+// 中止 asks for its reason, kept as the change's message (the timeline shows it). Every action
+// is one Automerge change, made locally (works offline) and synced when possible.
 
 import { useState } from "react";
 import type { DocHandle } from "@automerge/automerge-repo/slim";
@@ -15,17 +17,18 @@ import {
   reviewEntry,
   urgeEntry,
 } from "../domain/factories";
-import { str, text } from "../domain/scalar";
+import { str } from "../domain/scalar";
 import { endOfDayFromIso, isoDate } from "../domain/time";
-import { RATINGS, URGE_LEVELS, type DubanItem, type PhotoRef, type Rating, type UrgeLevel, type Verdict } from "../generated/records";
+import type { AssignField, Why } from "../domain/workflow";
+import { RATINGS, URGE_LEVELS, type DubanItem, type DubanStatus, type PhotoRef, type Rating, type UrgeLevel, type Verdict } from "../generated/records";
 import { PhotoPicker } from "../photos";
 import { enumLabel, useT, type MessageKey } from "../i18n";
-import { useDirectory } from "../app/context";
-import { personName } from "../sync/directory";
+import { confirmMove } from "./confirm";
+import { ExtensionDecisions } from "./ExtensionDecisions";
 
 const TEXT_MAX = 2000;
 
-type FormAction = "progress" | "urge" | "extension" | "request_close" | "review" | "evaluate" | "instruct" | "assign";
+type FormAction = "progress" | "urge" | "extension" | "request_close" | "review" | "evaluate" | "instruct" | "assign" | "suspend";
 
 const BUTTONS: { action: DubanAction & FormAction; testid: string; label: MessageKey }[] = [
   { action: "urge", testid: "action-urge", label: "action.urge" },
@@ -42,11 +45,19 @@ interface Props {
   item: DubanItem;
   actions: Set<DubanAction>;
   me: string;
+  /** Actions not available now, with why. */
+  why: Map<DubanAction, Why>;
+  /** What 交办 still lacks. */
+  missing: AssignField[];
+  /** Where 恢复办理 returns the item: the status it was suspended from. */
+  resumeTo: DubanStatus;
 }
 
-export function DubanActions({ handle, item, actions, me }: Props) {
+/** A plan for the open form: a problem to show, or what to confirm and then change. */
+type Plan = { error: MessageKey } | { confirm: string | null; apply: () => void } | null;
+
+export function DubanActions({ handle, item, actions, me, why, missing, resumeTo }: Props) {
   const t = useT();
-  const dir = useDirectory();
   const [open, setOpen] = useState<FormAction | null>(null);
   const [body, setBody] = useState("");
   const [level, setLevel] = useState<UrgeLevel>("urge");
@@ -74,93 +85,106 @@ export function DubanActions({ handle, item, actions, me }: Props) {
   };
   const change = (fn: (d: DubanItem) => void) => handle.change(fn);
 
-  /** Checks the form of `open` and makes its change; returns an error key if it cannot. */
-  const submit = (verdict?: Verdict): MessageKey | null => {
+  /** Checks the form of `open`; says what to confirm and what change to make. */
+  const plan = (verdict?: Verdict): Plan => {
     const now = Date.now();
     const trimmed = body.trim();
-    if (trimmed.length > TEXT_MAX) return "form.too_long";
+    const go = (confirm: string | null, apply: () => void): Plan => ({ confirm, apply });
+    if (trimmed.length > TEXT_MAX) return { error: "form.too_long" };
     switch (open) {
       case "progress": {
-        if (!trimmed) return "form.required";
+        if (!trimmed) return { error: "form.required" };
         const p = percent === "" ? null : Number(percent);
-        if (p !== null && !(Number.isInteger(p) && p >= 0 && p <= 100)) return "form.percent";
+        if (p !== null && !(Number.isInteger(p) && p >= 0 && p <= 100)) return { error: "form.percent" };
         // The photos' references go in with the entry at once (entries are never edited later);
         // their bytes wait on the phone and upload by themselves.
-        change((d) => void d.progress.push({ ...progressEntry(me, now, trimmed, p, null), photos }));
-        return null;
+        return go(null, () => change((d) => void d.progress.push({ ...progressEntry(me, now, trimmed, p, null), photos })));
       }
       case "urge":
-        if (!trimmed) return "form.required";
-        change((d) => void d.urges.push(urgeEntry(me, now, level, trimmed)));
-        return null;
+        if (!trimmed) return { error: "form.required" };
+        return go(null, () => change((d) => void d.urges.push(urgeEntry(me, now, level, trimmed))));
       case "extension": {
         const wanted = endOfDayFromIso(date);
-        if (wanted === null) return "form.bad_date";
-        if (item.deadline && wanted <= item.deadline) return "form.after_deadline";
-        if (!trimmed) return "form.required";
-        change((d) => void d.extension_requests.push(extensionEntry(me, now, wanted, trimmed)));
-        return null;
+        if (wanted === null) return { error: "form.bad_date" };
+        if (item.deadline && wanted <= item.deadline) return { error: "form.after_deadline" };
+        if (!trimmed) return { error: "form.required" };
+        return go(null, () => change((d) => void d.extension_requests.push(extensionEntry(me, now, wanted, trimmed))));
       }
       case "request_close":
-        change((d) => {
-          if (trimmed) d.progress.push(progressEntry(me, now, trimmed, 100, null));
-          d.status = str("closing_requested");
-        });
-        return null;
+        return go(t("confirm.request_close"), () =>
+          change((d) => {
+            if (trimmed) d.progress.push(progressEntry(me, now, trimmed, 100, null));
+            d.status = str("closing_requested");
+          }),
+        );
       case "review":
-        if (!trimmed) return "form.required";
+        // 退回重办 needs its reason: the opinion the handler is told.
+        if (!trimmed) return { error: verdict === "return" ? "reason.required" : "form.required" };
         if (!verdict) return null;
-        change((d) => {
-          d.reviews.push(reviewEntry(me, now, verdict, trimmed));
-          d.status = str(verdict === "pass" ? "closed" : "in_progress");
-        });
-        return null;
+        return go(t(verdict === "pass" ? "confirm.pass" : "confirm.return"), () =>
+          change((d) => {
+            d.reviews.push(reviewEntry(me, now, verdict, trimmed));
+            d.status = str(verdict === "pass" ? "closed" : "in_progress");
+          }),
+        );
       case "evaluate": {
         const s = Number(score);
-        if (!(Number.isInteger(s) && s >= 0 && s <= 100)) return "form.score";
-        change((d) => {
-          d.evaluation = evaluation(me, now, s, rating, trimmed);
-          d.status = str("evaluated");
-        });
-        return null;
+        if (!(Number.isInteger(s) && s >= 0 && s <= 100)) return { error: "form.score" };
+        return go(t("confirm.evaluate"), () =>
+          change((d) => {
+            d.evaluation = evaluation(me, now, s, rating, trimmed);
+            d.status = str("evaluated");
+          }),
+        );
       }
       case "instruct":
-        if (!trimmed) return "form.required";
-        change((d) => void d.instructions.push(instructionEntry(me, now, trimmed)));
-        return null;
+        if (!trimmed) return { error: "form.required" };
+        return go(null, () => change((d) => void d.instructions.push(instructionEntry(me, now, trimmed))));
       case "assign": {
         const deadline = date ? endOfDayFromIso(date) : null;
-        if (deadline === null) return "form.required";
-        if (!item.lead_unit) return "form.no_lead_unit";
-        change((d) => {
-          d.status = str("assigned");
-          d.assigned_at = now;
-          d.deadline = deadline;
-        });
-        return null;
+        if (deadline === null) return { error: "form.required" };
+        if (missing.length > 0) return { error: "form.no_lead_unit" };
+        return go(t("confirm.assign"), () =>
+          change((d) => {
+            d.status = str("assigned");
+            d.assigned_at = now;
+            d.deadline = deadline;
+          }),
+        );
       }
+      case "suspend":
+        if (!trimmed) return { error: "reason.required" };
+        // The reason is the change's message: the timeline shows it with the step.
+        return go(t("confirm.suspend"), () => handle.change((d) => void (d.status = str("suspended")), { message: trimmed }));
       case null:
         return null;
     }
   };
 
-  const run = (verdict?: Verdict) => {
-    const problem = submit(verdict);
-    if (problem) setError(problem);
-    else done();
+  const run = async (verdict?: Verdict) => {
+    const next = plan(verdict);
+    if (!next) return;
+    if ("error" in next) return setError(next.error);
+    if (next.confirm && !(await confirmMove(t, next.confirm))) return;
+    next.apply();
+    done();
   };
 
-  const pending = (item.extension_requests ?? []).filter((x) => !x.decision);
-  const decide = (id: string, approve: boolean) =>
-    change((d) => {
-      const request = d.extension_requests.find((x) => text(x.id) === id);
-      if (!request) return;
-      request.decision = { verdict: str(approve ? "approved" : "rejected"), at: Date.now(), by: str(me), comment: null };
-      // 延期 is an approved change of the deadline, not a status.
-      if (approve) d.deadline = request.new_deadline;
-    });
+  /** A move without a form: confirmed, then made. */
+  const move = async (question: string, to: DubanStatus) => {
+    if (await confirmMove(t, question)) change((d) => void (d.status = str(to)));
+  };
 
   const needsText = open !== "evaluate" && open !== "assign";
+  const missingNames = missing.map((f) => t(`field.${f}` as MessageKey)).join("、");
+  const whyOf = (action: DubanAction): string | null => {
+    if (action === "assign" && missing.length > 0) return t("why.assign_missing", { missing: missingNames });
+    const reason = why.get(action);
+    return reason ? t(reason.key, reason.vars) : null;
+  };
+  const reasons = BUTTONS.map((b) => b.action)
+    .map((action) => ({ action, text: actions.has(action) || why.has(action) ? whyOf(action) : null }))
+    .filter((r): r is { action: (typeof BUTTONS)[number]["action"]; text: string } => r.text !== null);
   return (
     <section className="actions">
       <Space wrap>
@@ -169,46 +193,40 @@ export function DubanActions({ handle, item, actions, me }: Props) {
             {t("action.progress")}
           </Button>
         ) : null}
-        {BUTTONS.filter((b) => actions.has(b.action)).map((b) => (
-          <Button key={b.action} size="small" data-testid={b.testid} onClick={() => start(b.action)}>
+        {BUTTONS.filter((b) => actions.has(b.action) || why.has(b.action)).map((b) => (
+          <Button key={b.action} size="small" data-testid={b.testid} disabled={whyOf(b.action) !== null} onClick={() => start(b.action)}>
             {t(b.label)}
           </Button>
         ))}
         {actions.has("accept") ? (
-          <Button size="small" data-testid="action-accept" onClick={() => change((d) => void (d.status = str("in_progress")))}>
+          <Button size="small" data-testid="action-accept" onClick={() => void move(t("confirm.accept"), "in_progress")}>
             {t("action.accept")}
           </Button>
         ) : null}
         {actions.has("suspend") ? (
-          <Button size="small" fill="outline" data-testid="action-suspend" onClick={() => change((d) => void (d.status = str("suspended")))}>
+          <Button size="small" fill="outline" data-testid="action-suspend" onClick={() => start("suspend")}>
             {t("action.suspend")}
           </Button>
         ) : null}
         {actions.has("resume") ? (
-          <Button size="small" data-testid="action-resume" onClick={() => change((d) => void (d.status = str("in_progress")))}>
+          <Button
+            size="small"
+            data-testid="action-resume"
+            data-to={resumeTo}
+            onClick={() => void move(t("confirm.resume", { status: enumLabel(t, "status", resumeTo) }), resumeTo)}
+          >
             {t("action.resume")}
           </Button>
         ) : null}
       </Space>
+      {reasons.map((r) => (
+        <p key={r.action} className="hint action-why" data-testid={`why-${r.action}`}>
+          {r.text}
+        </p>
+      ))}
 
-      {actions.has("decide_extension") && pending.length > 0 ? (
-        <div className="pending-extensions">
-          {pending.map((x) => (
-            <div key={text(x.id)} className="pending-extension" data-testid="extension-pending">
-              {t("extension.pending", { who: personName(dir, text(x.by)), date: isoDate(x.new_deadline) })}：{text(x.reason)}
-              <Space>
-                {actions.has("approve_extension") ? (
-                  <Button size="mini" color="primary" data-testid="extension-approve" onClick={() => decide(text(x.id), true)}>
-                    {t("extension.approve")}
-                  </Button>
-                ) : null}
-                <Button size="mini" data-testid="extension-reject" onClick={() => decide(text(x.id), false)}>
-                  {t("extension.reject")}
-                </Button>
-              </Space>
-            </div>
-          ))}
-        </div>
+      {actions.has("decide_extension") ? (
+        <ExtensionDecisions handle={handle} item={item} me={me} mayApprove={actions.has("approve_extension")} />
       ) : null}
 
       {open ? (
@@ -218,7 +236,7 @@ export function DubanActions({ handle, item, actions, me }: Props) {
           onSubmit={(e) => {
             e.preventDefault();
             // Photos still being processed are not in the entry yet: wait for them.
-            if (open !== "review" && !(open === "progress" && photosBusy)) run();
+            if (open !== "review" && !(open === "progress" && photosBusy)) void run();
           }}
           noValidate
         >
@@ -257,7 +275,7 @@ export function DubanActions({ handle, item, actions, me }: Props) {
               className="field textarea"
               rows={3}
               data-testid={open === "progress" ? "progress-text" : "action-text"}
-              placeholder={t(needsText ? (`placeholder.${open}` as MessageKey) : "placeholder.comment")}
+              placeholder={t(open === "suspend" ? "reason.suspend" : needsText ? (`placeholder.${open}` as MessageKey) : "placeholder.comment")}
               value={body}
               onChange={(e) => setBody(e.target.value)}
             />
@@ -271,10 +289,10 @@ export function DubanActions({ handle, item, actions, me }: Props) {
           <Space>
             {open === "review" ? (
               <>
-                <Button size="small" color="success" data-testid="review-pass" onClick={() => run("pass")}>
+                <Button size="small" color="success" data-testid="review-pass" onClick={() => void run("pass")}>
                   {t("review.pass")}
                 </Button>
-                <Button size="small" color="warning" data-testid="review-return" onClick={() => run("return")}>
+                <Button size="small" color="warning" data-testid="review-return" onClick={() => void run("return")}>
                   {t("review.return")}
                 </Button>
               </>

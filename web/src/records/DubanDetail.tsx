@@ -2,7 +2,7 @@
 // refusals and conflicts, the collaborative detail text, the actions the rules allow, and the
 // timeline of every entry.
 
-import { useEffect, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { updateText } from "@automerge/automerge/slim";
 import { List, NavBar, Tag } from "antd-mobile";
 import { useNavigate, useParams } from "react-router";
@@ -12,13 +12,17 @@ import { useActor, useIndexEntry, useNet, useNow, useRecord } from "../app/conte
 import { apiGet } from "../auth/api";
 import { CollabText } from "../components/CollabText";
 import { LightTag } from "../components/LightTag";
+import { OutcomeTag } from "../components/OutcomeTag";
+import { missingForAssignment, outcomeOf, unavailableActions } from "../domain/workflow";
+import { statusSteps, suspendedFrom } from "../domain/steps";
+import type { Doc } from "@automerge/automerge/slim";
 import { SyncedMark } from "../components/SyncedMark";
 import { daysLeft, factsOf, firstResponseDue, isOpen, light, nextFeedbackDue, progressAfterClosing } from "../domain/derived";
 import { lateMarks } from "../domain/late";
 import { dubanActions, rolesOn } from "../domain/permissions";
 import { str, text, val, vals } from "../domain/scalar";
 import { isoDateTime } from "../domain/time";
-import type { DubanItem } from "../generated/records";
+import type { DubanItem, DubanStatus } from "../generated/records";
 import { daysLabel, enumLabel, useT } from "../i18n";
 import { isSynced, type IndexEntry } from "../sync/localIndex";
 import { DubanActions } from "./DubanActions";
@@ -27,6 +31,7 @@ import { SiteCheck } from "../photos";
 import { Conflicts, Refusals } from "./Notices";
 import { Attention } from "./Attention";
 import { Timeline } from "./Timeline";
+import { ConflictAuthors } from "./ConflictAuthors";
 import { HistoryButton, useRecordHistory } from "./History";
 import { PaperLink } from "../documents/PaperLink";
 
@@ -65,13 +70,21 @@ function DubanView({ id, handle, item, entry }: { id: string; handle: import("@a
     actor,
   );
   const actions = dubanActions(status, roles, item.deadline ?? null, now);
+  const why = unavailableActions(status, roles, item.deadline ?? null, now);
+  const missing = missingForAssignment({ lead_unit: val(item.lead_unit), handlers: vals(item.handlers), supervisors: vals(item.supervisors) });
+  // 恢复办理 returns to the status the item was suspended from (the server checks the same).
+  const steps = useMemo(() => statusSteps(item as Doc<unknown>), [item]);
+  const from = suspendedFrom(steps);
+  const resumeTo = from !== null && isOpen(from as DubanStatus) ? (from as DubanStatus) : "in_progress";
   const left = daysLeft(facts, now);
+  const outcome = outcomeOf(facts);
   const firstDue = firstResponseDue(facts);
   const feedbackDue = nextFeedbackDue(facts);
   const late = lateMarks(useServerLate(id, entry), progressAfterClosing(facts), entry ? isSynced(entry) : false);
   const history = useRecordHistory(id, entry?.serverHeads?.join(",") ?? "");
 
   return (
+    <ConflictAuthors doc={item} history={history.answer?.history} me={actor.id}>
     <article className="detail" data-id={id}>
       <Attention id={id} />
       <header className="detail-head">
@@ -80,9 +93,10 @@ function DubanView({ id, handle, item, entry }: { id: string; handle: import("@a
           <Tag color="primary" fill="outline" data-testid="record-status" data-status={status}>
             {enumLabel(t, "status", status)}
           </Tag>
-          <LightTag light={light(facts, now)} testid="record-light" />
+          {outcome ? <OutcomeTag outcome={outcome} testid="record-outcome" /> : null}
+          {isOpen(status) ? <LightTag light={light(facts, now)} testid="record-light" /> : null}
           <SyncedMark entry={entry} />
-          {left !== null ? (
+          {left !== null && isOpen(status) ? (
             <span className="days" data-testid="days-left">
               {daysLabel(t, left)}
             </span>
@@ -111,7 +125,7 @@ function DubanView({ id, handle, item, entry }: { id: string; handle: import("@a
           <p className="detail-view" data-testid="detail-view">{String(item.detail ?? "")}</p>
         )}
       </section>
-      <DubanActions handle={handle} item={item} actions={actions} me={actor.id} />
+      <DubanActions handle={handle} item={item} actions={actions} me={actor.id} why={why} missing={missing} resumeTo={resumeTo} />
       <div className="record-links">
         <PaperLink to={`/items/${encodeURIComponent(id)}/print`} />
         <HistoryButton history={history} />
@@ -122,6 +136,7 @@ function DubanView({ id, handle, item, entry }: { id: string; handle: import("@a
         <Timeline item={item} late={late} recordId={id} history={history.answer?.history} me={actor.id} />
       </section>
     </article>
+    </ConflictAuthors>
   );
 }
 

@@ -91,17 +91,18 @@ export function DubanFields({ id, handle, item, roles, now, children }: Props) {
   const [open, setOpen] = useState<DubanField | null>(null);
   const [more, setMore] = useState(false);
   const change = (fn: (d: DubanItem) => void) => handle.change(fn);
-  const conflicts = new Map(conflictsOf(item, DUBAN_FIELDS).map((c) => [c.field, c.values]));
+  const conflicts = new Map(conflictsOf(item, DUBAN_FIELDS).map((c) => [c.field, c]));
   const close = () => setOpen(null);
   const leadUnit = val(item.lead_unit);
 
   const conflictOf = (field: DubanField) => {
-    const values = conflicts.get(field);
-    if (!values) return null;
+    const found = conflicts.get(field);
+    if (!found) return null;
     return (
       <ConflictBox
         field={field}
-        values={values}
+        values={found.values}
+        ops={found.ops}
         canPick={mayEdit("duban", field, roles)}
         show={(v: ConflictValue) => showValue(t, dir, "duban", field, v)}
         onPick={(v) => pickValue(handle as never, field, v)}

@@ -210,6 +210,7 @@ export default function DubanNew() {
             testid={(id) => `item-handler-${id}`}
             empty={t("new.no_handlers")}
           />
+          {error("handlers")}
         </fieldset>
         <fieldset className="field-label" data-testid="item-supervisors">
           <legend>{t("field.supervisors")} <span className="required">*</span></legend>

@@ -12,6 +12,7 @@ import { mayEdit } from "../domain/permissions";
 import { isoDateTime } from "../domain/time";
 import { personName, unitName, type DirectoryData } from "../sync/directory";
 import type { IndexEntry } from "../sync/localIndex";
+import { useAuthorLabel } from "./ConflictAuthors";
 import { enumLabel, useT, type MessageKey, type Translate } from "../i18n";
 
 export function Refusals({ entry }: { entry: IndexEntry | undefined }) {
@@ -69,30 +70,41 @@ const PICKABLE_FIELDS = [
 
 /**
  * One field's conflict: every value, each a button that keeps it (for those who may change the
- * field; others see the values and wait for someone who may).
+ * field; others see the values and wait for someone who may), with who wrote it and when.
  */
 export function ConflictBox({
   field,
   values,
+  ops,
   canPick,
   show,
   onPick,
 }: {
   field: string;
   values: readonly ConflictValue[];
+  /** The operations that wrote each value, in the order of `values`. */
+  ops?: readonly (readonly string[])[];
   canPick: boolean;
   show: (value: ConflictValue) => string;
   onPick: (value: ConflictValue) => void;
 }) {
   const t = useT();
+  const author = useAuthorLabel();
   return (
     <div className="conflict" role="alert" data-testid={`conflict-${field}`}>
       <b>{t("conflict.title", { field: fieldLabel(t, field) })}</b>
       <div className="conflict-values">
-        {values.map((v) => (
-          <Button key={conflictKey(v)} size="small" data-testid="conflict-pick" data-value={conflictKey(v)} disabled={!canPick} onClick={() => onPick(v)}>
-            {show(v) || t("common.empty")}
-          </Button>
+        {values.map((v, i) => (
+          <div key={conflictKey(v)} className="conflict-value">
+            <Button size="small" data-testid="conflict-pick" data-value={conflictKey(v)} disabled={!canPick} onClick={() => onPick(v)}>
+              {show(v) || t("common.empty")}
+            </Button>
+            {author && ops?.[i] ? (
+              <span className="hint" data-testid="conflict-author">
+                {author(ops[i])}
+              </span>
+            ) : null}
+          </div>
         ))}
       </div>
       {canPick ? null : <p className="hint">{t("conflict.wait")}</p>}
@@ -136,11 +148,12 @@ export function Conflicts({
   if (conflicts.length === 0) return null;
   return (
     <section className="conflicts">
-      {conflicts.map(({ field, values }) => (
+      {conflicts.map(({ field, values, ops }) => (
         <ConflictBox
           key={field}
           field={field}
           values={values}
+          ops={ops}
           canPick={mayEdit(kind, field, roles)}
           show={(v) => showValue(t, dir, kind, field, v)}
           onPick={(v) => pickValue(handle, field, v)}

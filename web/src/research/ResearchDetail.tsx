@@ -1,5 +1,6 @@
-// 调研 detail: questions, status moves, visits, findings (each can become a draft 督办事项),
-// and the report's four sections edited as collaborative text.
+// 调研 detail: questions, status moves (each confirmed; 撰写报告 then opens the report),
+// visits (with 受访人员, address and the device's location), findings (linked to their visit;
+// each can become a draft 督办事项) and the report's four sections as collaborative text.
 
 import { HistoryButton, useRecordHistory } from "../records/History";
 import { useState } from "react";
@@ -9,19 +10,23 @@ import { Button, List, NavBar, Space, Tag } from "antd-mobile";
 import { useNavigate, useParams } from "react-router";
 
 import { Loading } from "../app/App";
-import { useActor, useClient, useDirectory, useIndexEntry, useRecord } from "../app/context";
+import { useActor, useDirectory, useIndexEntry, useRecord } from "../app/context";
 import { CollabText } from "../components/CollabText";
 import { SyncedMark } from "../components/SyncedMark";
-import { dubanFromFinding, findingEntry, instructionEntry, visitEntry } from "../domain/factories";
+import { findingEntry, instructionEntry, visitEntry } from "../domain/factories";
 import { mayAppend, mayEdit, researchMoves, rolesOn } from "../domain/permissions";
 import { str, text, val, vals } from "../domain/scalar";
-import { clock, isoDate, isoDateTime } from "../domain/time";
-import { SEVERITIES, VISIT_METHODS, type PhotoRef, type Report, type ResearchRecord, type Severity, type VisitMethod } from "../generated/records";
+import { isoDate, isoDateTime } from "../domain/time";
+import { SEVERITIES, VISIT_METHODS, type Geo, type PhotoRef, type Report, type ResearchRecord, type ResearchStatus, type Severity, type Visit, type VisitMethod } from "../generated/records";
 import { PhotoPicker, PhotoStrip } from "../photos";
 import { enumLabel, useT, type MessageKey } from "../i18n";
 import { personName, unitName } from "../sync/directory";
 import { Conflicts, Refusals } from "../records/Notices";
 import { PaperLink } from "../documents/PaperLink";
+import { confirmMove } from "../records/confirm";
+import { FindingToDuban } from "./FindingToDuban";
+import { ConflictAuthors } from "../records/ConflictAuthors";
+import { VisitLocation, VisitPlace } from "./VisitLocation";
 
 const SECTIONS: { key: keyof Report; label: MessageKey }[] = [
   { key: "basic_situation", label: "report.basic_situation" },
@@ -57,7 +62,6 @@ export default function ResearchDetail() {
 function ResearchView({ id, handle, research, entry }: { id: string; handle: DocHandle<ResearchRecord>; research: ResearchRecord; entry: ReturnType<typeof useIndexEntry> }) {
   const t = useT();
   const navigate = useNavigate();
-  const client = useClient();
   const actor = useActor();
   const dir = useDirectory();
   const status = text(research.status);
@@ -71,18 +75,23 @@ function ResearchView({ id, handle, research, entry }: { id: string; handle: Doc
   const [form, setForm] = useState<"visit" | "finding" | "instruction" | null>(null);
   const history = useRecordHistory(id, entry?.serverHeads?.join(",") ?? "");
 
-  const toDuban = (index: number) => {
-    const finding = research.findings[index];
-    if (!finding) return;
-    const item = client.create(dubanFromFinding(research, id, finding, actor.id, clock()));
-    handle.change((d) => {
-      const f = d.findings.find((x) => text(x.id) === text(finding.id));
-      if (f) f.duban_ref = str(item.documentId as string);
-    });
-    navigate(`/items/${item.documentId}`);
+  const [drafting, setDrafting] = useState<string | null>(null);
+  const visitPlace = (visitId: string | null) => research.visits.find((v) => text(v.id) === visitId);
+
+  /** A status move, confirmed; 撰写报告 then opens the report's first section for writing. */
+  const moveTo = async (to: ResearchStatus, action: string) => {
+    if (!(await confirmMove(t, t("confirm.research_move", { action })))) return;
+    handle.change((d) => void (d.status = str(to)));
+    if (to === "drafting") {
+      requestAnimationFrame(() => {
+        document.getElementById("research-report")?.scrollIntoView({ block: "start" });
+        document.querySelector<HTMLTextAreaElement>("[data-testid=research-section-basic_situation]")?.focus();
+      });
+    }
   };
 
   return (
+    <ConflictAuthors doc={research} history={history.answer?.history} me={actor.id}>
     <article className="detail" data-id={id}>
       <header className="detail-head">
         <h2 data-testid="record-title">{text(research.title)}</h2>
@@ -116,7 +125,7 @@ function ResearchView({ id, handle, research, entry }: { id: string; handle: Doc
         <div className="section">
           <Space wrap>
           {moves.map((m) => (
-            <Button key={m.to} size="small" color="primary" data-testid={`research-move-${m.to}`} onClick={() => handle.change((d) => void (d.status = str(m.to)))}>
+            <Button key={m.to} size="small" color="primary" data-testid={`research-move-${m.to}`} onClick={() => void moveTo(m.to, enumLabel(t, "rmove", m.to))}>
               {enumLabel(t, "rmove", m.to)}
             </Button>
           ))}
@@ -134,7 +143,9 @@ function ResearchView({ id, handle, research, entry }: { id: string; handle: Doc
         {research.visits.map((v, i) => (
           <div key={text(v.id)} className="visit" data-testid="visit-row">
             <b>{text(v.place)}</b> · {enumLabel(t, "method", text(v.method))} · {isoDateTime(v.at)} · {personName(dir, text(v.by))}
-            <div className="hint">{text(v.people_met)}</div>
+            {text(v.people_met) ? <div className="hint" data-testid="visit-people">{t("field.people_met")}：{text(v.people_met)}</div> : null}
+            {val(v.address) ? <div className="hint" data-testid="visit-address">{t("field.address")}：{val(v.address)}</div> : null}
+            <VisitPlace geo={v.geo} />
             <PhotoStrip photos={v.photos ?? []} />
             <CollabText
               testid="visit-notes"
@@ -156,7 +167,7 @@ function ResearchView({ id, handle, research, entry }: { id: string; handle: Doc
       <section className="section">
         <h3>{t("research.findings")}</h3>
         {research.findings.length === 0 ? <p className="hint">{t("research.no_findings")}</p> : null}
-        {research.findings.map((f, i) => (
+        {research.findings.map((f) => (
           <div key={text(f.id)} className="finding" data-testid="finding-row" data-id={text(f.id)}>
             <div>
               <Tag color={text(f.severity) === "severe" ? "danger" : text(f.severity) === "major" ? "warning" : "default"}>
@@ -164,14 +175,19 @@ function ResearchView({ id, handle, research, entry }: { id: string; handle: Doc
               </Tag>{" "}
               {text(f.text)}
             </div>
+            {visitPlace(val(f.visit_id)) ? (
+              <div className="hint" data-testid="finding-visit">{t("finding.visit")}：{text(visitPlace(val(f.visit_id))!.place)}</div>
+            ) : null}
             {val(f.suggestion) ? <div className="hint">{t("field.suggestion")}：{val(f.suggestion)}</div> : null}
             <PhotoStrip photos={f.photos ?? []} />
             {val(f.duban_ref) ? (
               <Button size="mini" fill="none" data-testid="finding-duban-link" onClick={() => navigate(`/items/${val(f.duban_ref)}`)}>
                 {t("research.duban_linked")}
               </Button>
+            ) : editFindings && drafting === text(f.id) ? (
+              <FindingToDuban id={id} handle={handle} research={research} finding={f} onCancel={() => setDrafting(null)} />
             ) : editFindings ? (
-              <Button size="mini" color="primary" fill="outline" data-testid="finding-to-duban" onClick={() => toDuban(i)}>
+              <Button size="mini" color="primary" fill="outline" data-testid="finding-to-duban" onClick={() => setDrafting(text(f.id))}>
                 {t("research.to_duban")}
               </Button>
             ) : null}
@@ -182,10 +198,10 @@ function ResearchView({ id, handle, research, entry }: { id: string; handle: Doc
             {t("research.add_finding")}
           </Button>
         ) : null}
-        {form === "finding" ? <FindingForm onDone={(f) => { if (f) handle.change((d) => void d.findings.push(f(actor.id))); setForm(null); }} /> : null}
+        {form === "finding" ? <FindingForm visits={research.visits} onDone={(f) => { if (f) handle.change((d) => void d.findings.push(f(actor.id))); setForm(null); }} /> : null}
       </section>
 
-      <section className="section">
+      <section className="section" id="research-report">
         <h3>{t("research.report")}</h3>
         {SECTIONS.map((s) => (
           <label key={s.key} className="field-label">
@@ -220,6 +236,7 @@ function ResearchView({ id, handle, research, entry }: { id: string; handle: Doc
         ) : null}
       </section>
     </article>
+    </ConflictAuthors>
   );
 }
 
@@ -244,6 +261,8 @@ function VisitForm({ onDone }: { onDone: (make: ((me: string) => ReturnType<type
   const [place, setPlace] = useState("");
   const [method, setMethod] = useState<VisitMethod>("visit");
   const [people, setPeople] = useState("");
+  const [address, setAddress] = useState("");
+  const [geo, setGeo] = useState<Geo | null>(null);
   const [notes, setNotes] = useState("");
   const [photos, setPhotos] = useState<PhotoRef[]>([]);
   const [photosBusy, setPhotosBusy] = useState(false);
@@ -255,7 +274,8 @@ function VisitForm({ onDone }: { onDone: (make: ((me: string) => ReturnType<type
         e.preventDefault();
         if (!place.trim()) return setError(true);
         if (photosBusy) return;
-        onDone((me) => ({ ...visitEntry(me, Date.now(), place.trim(), method, people.trim(), notes), photos }));
+        const where = { address: address.trim() ? str(address.trim()) : null, geo };
+        onDone((me) => ({ ...visitEntry(me, Date.now(), place.trim(), method, people.trim(), notes), ...where, photos }));
       }}
       noValidate
     >
@@ -265,7 +285,9 @@ function VisitForm({ onDone }: { onDone: (make: ((me: string) => ReturnType<type
           <option key={m} value={m}>{enumLabel(t, "method", m)}</option>
         ))}
       </select>
-      <input className="field" placeholder={t("field.people_met")} value={people} onChange={(e) => setPeople(e.target.value)} />
+      <input className="field" data-testid="visit-people-met" placeholder={t("field.people_met")} value={people} onChange={(e) => setPeople(e.target.value)} />
+      <input className="field" data-testid="visit-address-input" placeholder={t("field.address")} value={address} onChange={(e) => setAddress(e.target.value)} />
+      <VisitLocation value={geo} onChange={setGeo} />
       <textarea className="field textarea" rows={3} placeholder={t("field.notes")} value={notes} onChange={(e) => setNotes(e.target.value)} />
       <PhotoPicker value={photos} onChange={setPhotos} onBusy={setPhotosBusy} />
       {error ? <p className="error" role="alert">{t("form.required")}</p> : null}
@@ -277,12 +299,14 @@ function VisitForm({ onDone }: { onDone: (make: ((me: string) => ReturnType<type
   );
 }
 
-function FindingForm({ onDone }: { onDone: (make: ((me: string) => ReturnType<typeof findingEntry>) | null) => void }) {
+function FindingForm({ visits, onDone }: { visits: readonly Visit[]; onDone: (make: ((me: string) => ReturnType<typeof findingEntry>) | null) => void }) {
   const t = useT();
   const [body, setBody] = useState("");
   const [category, setCategory] = useState("");
   const [severity, setSeverity] = useState<Severity>("minor");
   const [suggestion, setSuggestion] = useState("");
+  // The latest visit by default: a finding is usually logged right after it.
+  const [visit, setVisit] = useState(visits.length > 0 ? text(visits[visits.length - 1]!.id) : "");
   const [photos, setPhotos] = useState<PhotoRef[]>([]);
   const [photosBusy, setPhotosBusy] = useState(false);
   const [error, setError] = useState(false);
@@ -293,7 +317,7 @@ function FindingForm({ onDone }: { onDone: (make: ((me: string) => ReturnType<ty
         e.preventDefault();
         if (!body.trim()) return setError(true);
         if (photosBusy) return;
-        onDone((me) => ({ ...findingEntry(me, Date.now(), body.trim(), category.trim(), severity, suggestion.trim() || null, null), photos }));
+        onDone((me) => ({ ...findingEntry(me, Date.now(), body.trim(), category.trim(), severity, suggestion.trim() || null, visit || null), photos }));
       }}
       noValidate
     >
@@ -305,6 +329,12 @@ function FindingForm({ onDone }: { onDone: (make: ((me: string) => ReturnType<ty
         ))}
       </select>
       <input className="field" placeholder={t("field.suggestion")} value={suggestion} onChange={(e) => setSuggestion(e.target.value)} />
+      <select className="field" data-testid="finding-visit-select" aria-label={t("finding.visit")} value={visit} onChange={(e) => setVisit(e.target.value)}>
+        <option value="">{t("finding.no_visit")}</option>
+        {visits.map((v) => (
+          <option key={text(v.id)} value={text(v.id)}>{`${text(v.place)} · ${isoDate(v.at)}`}</option>
+        ))}
+      </select>
       <PhotoPicker value={photos} onChange={setPhotos} onBusy={setPhotosBusy} />
       {error ? <p className="error" role="alert">{t("form.required")}</p> : null}
       <Space>

@@ -5,6 +5,9 @@ import type { ListRow } from "../domain/lists";
 import { personName, unitName, type DirectoryData } from "../sync/directory";
 import { isSynced, type IndexEntry } from "../sync/localIndex";
 import type { ServerRow } from "../sync/serverList";
+import { isOpen } from "../domain/derived";
+import { outcomeOf } from "../domain/workflow";
+import type { DubanStatus } from "../generated/records";
 
 export function localRowView(row: ListRow, entry: IndexEntry | undefined, dir: DirectoryData): RowView {
   const s = row.summary;
@@ -21,6 +24,7 @@ export function localRowView(row: ListRow, entry: IndexEntry | undefined, dir: D
     daysLeft: row.daysLeft,
     detail: who.filter(Boolean).join(" "),
     synced: entry ? isSynced(entry) : null,
+    outcome: s.facts ? outcomeOf(s.facts) : null,
   };
 }
 
@@ -31,7 +35,9 @@ export function serverRowView(row: ServerRow, dir: DirectoryData): RowView {
     title: row.title ?? "",
     status: row.status ?? "",
     light: row.light,
-    daysLeft: row.days_left,
+    // The server counts days to the deadline whatever the status; they mean nothing once the
+    // item is closed or suspended.
+    daysLeft: isOpen((row.status ?? "") as DubanStatus) ? row.days_left : null,
     detail: [unitName(dir, row.lead_unit ?? row.research_unit), ...row.handlers.map((h) => personName(dir, h))]
       .filter(Boolean)
       .join(" "),

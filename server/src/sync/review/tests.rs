@@ -72,14 +72,14 @@ impl People for Table {
     }
 }
 
-fn doc_of(record: &Record) -> Automerge {
+pub(super) fn doc_of(record: &Record) -> Automerge {
     let mut doc = new_document();
     record.write_to(&mut doc).unwrap();
     doc.document().clone()
 }
 
 /// Reviews `after_doc` as written by `user` on top of `before`.
-fn check(table: &Table, user: &str, before: &View, after_doc: &Automerge) -> Verdict {
+pub(super) fn check(table: &Table, user: &str, before: &View, after_doc: &Automerge) -> Verdict {
     review(
         table,
         user,
@@ -93,7 +93,7 @@ fn check(table: &Table, user: &str, before: &View, after_doc: &Automerge) -> Ver
 /// The document every review here is of.
 const DOC: DocumentId = DocumentId::from_bytes([7; 16]);
 
-fn view(record: Record) -> View {
+pub(super) fn view(record: Record) -> View {
     View {
         owner: None,
         content: Content::Record(record),
