@@ -362,3 +362,23 @@ async fn a_bulletin_is_drafted_from_the_data_published_once_read_by_all_and_cost
     .await;
     assert!(!body.to_string().contains("\"bulletin\""), "{body}");
 }
+
+/// Every 通报 route and the dashboard's trend answer 401 to a caller without a token, before
+/// looking at the 通报 or the period.
+#[sqlx::test(migrations = "./migrations")]
+async fn bulletin_and_trend_routes_refuse_callers_without_a_token(pool: PgPool) {
+    let app = test_app(pool).await;
+    let routes = [
+        ("GET", "/api/bulletins"),
+        ("POST", "/api/bulletins"),
+        ("GET", "/api/bulletins/1"),
+        ("PATCH", "/api/bulletins/1"),
+        ("GET", "/api/bulletins/1/document.docx"),
+        ("POST", "/api/bulletins/1/publish"),
+        ("GET", "/api/dashboard/trend?kind=month"),
+    ];
+    for (method, path) in routes {
+        let (status, _, _) = call(&app, method, path, None, Some(json!({}))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}");
+    }
+}
