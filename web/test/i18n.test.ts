@@ -3,7 +3,7 @@ import { expect, test } from "vitest";
 
 import { dictionaries, translate } from "../src/i18n";
 import { DUBAN_STATUSES, LEVELS, RATINGS, RESEARCH_STATUSES, SOURCES, URGE_LEVELS } from "../src/generated/records";
-import { ROLES } from "../src/generated/rules";
+import { FIELD_RULES, ROLES } from "../src/generated/rules";
 
 const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
@@ -32,6 +32,15 @@ test("every value of the generated enums has a label", () => {
     for (const value of values) {
       expect(Object.keys(dictionaries["zh-CN"]), `${group}.${value}`).toContain(`${group}.${value}`);
     }
+  }
+});
+
+// The history view names the fields each change touched; a raw key such as `created_at` there
+// reads as a fault to an office worker.
+test("every field of every record type has a label", () => {
+  const fields = new Set(["type", "schema_version", ...FIELD_RULES.map((rule) => rule.field)]);
+  for (const field of fields) {
+    expect(Object.keys(dictionaries["zh-CN"]), `field.${field}`).toContain(`field.${field}`);
   }
 });
 

@@ -178,6 +178,13 @@ export const en: Record<keyof typeof zh, string> = {
   "field.findings": "Findings",
   "field.report": "Report",
   "field.type": "Record type",
+  "field.schema_version": "Data version",
+  "field.created_at": "Created at",
+  "field.created_by": "Created by",
+  "field.questions": "Key questions",
+  "field.site_checks": "Site checks",
+  "field.source_ref": "Source record",
+  "field.suggestions": "Suggestions",
   "field.*": "The whole record",
 
   "detail.title": "Item",

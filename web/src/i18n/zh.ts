@@ -177,6 +177,13 @@ export const zh = {
   "field.findings": "发现",
   "field.report": "调研报告",
   "field.type": "记录类型",
+  "field.schema_version": "数据版本",
+  "field.created_at": "创建时间",
+  "field.created_by": "创建人",
+  "field.questions": "关键问题",
+  "field.site_checks": "现场核查",
+  "field.source_ref": "来源记录",
+  "field.suggestions": "建议",
   "field.*": "整条记录",
 
   "detail.title": "督办事项",
