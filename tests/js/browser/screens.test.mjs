@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 
-import { createUser } from "../test/helpers.mjs";
+import { createUser, str, waitSynced, within } from "../test/helpers.mjs";
 import { CHINESE, bodyText, browserFile, createItem, dateFromToday } from "./harness.mjs";
 
 const file = browserFile("browser: screens");
@@ -98,6 +98,18 @@ file.test("the research screens are in Chinese", async session => {
   await page.getByTestId("research-submit").click();
   await page.getByTestId("record-title").filter({ hasText: title }).waitFor();
   await chineseScreen(session, page, "10-research-detail", [title, "关键问题", "固废为何未按期处置？", "周研"]);
+  const researchPath = new URL(page.url()).pathname;
+
+  // 立项 is the office's (a supervisor's, here through the stock client); the researcher then
+  // starts the fieldwork, and each move asks first.
+  const office = await session.fx.client(session.server, { user: session.users.li, device: "李静的电脑" });
+  const id = researchPath.split("/").pop();
+  const approved = await within("li's find of the research record", office.repo.find(`automerge:${id}`));
+  approved.change(doc => void (doc.status = str("approved")));
+  await waitSynced(approved, office.repo);
+  await page.getByTestId("research-move-fieldwork").click();
+  await page.getByTestId("confirm-ok").click();
+  await page.getByTestId("record-status").and(page.locator('[data-status="fieldwork"]')).waitFor();
 
   // A visit records 受访人员, the address and the phone's location, flagged at accuracy 0 as
   // photos are (how mocked locations usually show).
@@ -139,4 +151,18 @@ file.test("the research screens are in Chinese", async session => {
   await page.getByTestId("research-status-filter").selectOption("");
   await page.getByTestId("record-row").filter({ hasText: title }).waitFor();
   await chineseScreen(session, page, "06-research", ["调研", "新建课题", title, "全部状态"]);
+
+  // 撰写报告 asks first, then opens the report editor at its first section.
+  await page.getByTestId("record-row").filter({ hasText: title }).click();
+  await page.getByTestId("research-move-drafting").click();
+  await page.getByTestId("confirm-dialog").filter({ hasText: "撰写报告" }).waitFor();
+  await page.getByTestId("confirm-ok").click();
+  await page.getByTestId("record-status").and(page.locator('[data-status="drafting"]')).waitFor();
+  const editor = page.getByTestId("research-section-basic_situation");
+  await editor.waitFor();
+  await page.waitForFunction(() => document.activeElement?.getAttribute("data-testid") === "research-section-basic_situation");
+  await editor.fill("二号站点固废堆场共三处，均未按期清运。");
+  await page.waitForTimeout(300);
+  await chineseScreen(session, page, "12-research-report-editor", ["调研报告", "基本情况"]);
+  assert.equal(new URL(page.url()).pathname, researchPath);
 });
