@@ -90,22 +90,48 @@ export function readCpuSeconds(pid, ticksPerSecond = 100) {
 }
 
 /**
- * CPU seconds used so far by all PostgreSQL processes on the machine. duyan's storage work
- * happens there, so its CPU counts towards duyan's cost. Backends that exited are missed,
- * hence readings are taken while duyan still holds its pool.
+ * CPU seconds used so far by the PostgreSQL processes of the cluster the bench uses (the
+ * postmaster listening on `PG.port` and its children), or by every PostgreSQL process on the
+ * machine when that cluster cannot be told (its data directory unreadable). duyan's storage
+ * work happens there, so its CPU counts towards duyan's cost; on a machine whose other users
+ * also use PostgreSQL, a private cluster (`BENCH_PG_PORT`) keeps their work out of the figure.
+ * Backends that exited are missed, hence readings are taken while duyan still holds its pool.
  */
 export function readPostgresCpuSeconds() {
-  let total = 0
+  const processes = []
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue
     try {
       if (fs.readFileSync(`/proc/${entry}/comm`, "utf8").trim() !== "postgres") continue
-      total += readCpuSeconds(entry) ?? 0
+      // The parent's pid is the field after the command, which is in parentheses.
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8")
+      const ppid = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]
+      processes.push({ pid: entry, ppid })
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  const postmaster = processes.find(p => postmasterPort(p.pid) === String(PG.port))
+  let total = 0
+  for (const { pid, ppid } of processes) {
+    if (postmaster && pid !== postmaster.pid && ppid !== postmaster.pid) continue
+    try {
+      total += readCpuSeconds(pid) ?? 0
     } catch {
       // The process ended while being read.
     }
   }
   return total
+}
+
+/** The port of the postmaster `pid` (its data directory's `postmaster.pid`), if it is one. */
+function postmasterPort(pid) {
+  try {
+    const lines = fs.readFileSync(`${fs.readlinkSync(`/proc/${pid}/cwd`)}/postmaster.pid`, "utf8").split("\n")
+    return lines[0].trim() === pid ? lines[3]?.trim() : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /**

@@ -82,6 +82,15 @@ pub async fn connect(
         .run(&pool)
         .await
         .context("database migration failed")?;
+    let filled = crate::projection::search::backfill(&pool)
+        .await
+        .context("cannot compute the records list's search keys")?;
+    if filled > 0 {
+        tracing::info!(
+            rows = filled,
+            "computed the search keys of existing records"
+        );
+    }
     Ok(Database { pool, embedded })
 }
 

@@ -17,6 +17,8 @@
 
 mod cycle;
 pub mod row;
+pub mod search;
+mod write;
 
 use std::sync::Arc;
 
@@ -67,7 +69,7 @@ impl Projector for PgProjector {
 
 /// Brings the row of document `id` in line with `view`: upserted when the document holds a
 /// record or is damaged, deleted when it holds nothing (those are not listed). Its photos
-/// (`record_photos`) change in the same transaction, so a photo is never briefly unreferenced
+/// (`record_photos`) change in the same statement, so a photo is never briefly unreferenced
 /// by a record that still shows it.
 pub async fn project(pool: &PgPool, id: DocumentId, view: &View) -> Result<(), sqlx::Error> {
     project_with(pool, id, view, &[], &[]).await
@@ -84,54 +86,34 @@ pub async fn project_with(
     references: &[Reference],
 ) -> Result<(), sqlx::Error> {
     let id = id.to_string();
+    let Some(row) = Row::of(view) else {
+        let mut tx = pool.begin().await?;
+        sqlx::query!("delete from records where id = $1", id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query!("delete from record_photos where record_id = $1", id)
+            .execute(&mut *tx)
+            .await?;
+        cycle::forget(&mut tx, &id).await?;
+        return tx.commit().await;
+    };
+    let subject = match (events.is_empty(), &view.content) {
+        (false, Content::Record(record)) => Some(Subject::of(&id, record)),
+        _ => None,
+    };
+    if subject.is_none() && references.is_empty() {
+        // Most changes: one statement, atomic on its own, one round trip (BENCHMARKS.md,
+        // "Server CPU per record": the six statements of a transaction cost more than the row).
+        let mut conn = pool.acquire().await?;
+        return write::row(&mut conn, &id, &row).await;
+    }
     let mut tx = pool.begin().await?;
-    match Row::of(view) {
-        Some(row) => {
-            upsert(&mut tx, &id, &row).await?;
-            cycle::write(&mut tx, &id, &row.cycle).await?;
-            set_photos(&mut tx, &id, &row.photos).await?;
-            note_references(&mut tx, &id, references).await?;
-            if let (false, Content::Record(record)) = (events.is_empty(), &view.content) {
-                notify::store::insert(&mut tx, &Subject::of(&id, record), events).await?;
-            }
-        }
-        None => {
-            sqlx::query!("delete from records where id = $1", id)
-                .execute(&mut *tx)
-                .await?;
-            set_photos(&mut tx, &id, &[]).await?;
-            cycle::forget(&mut tx, &id).await?;
-        }
+    write::row(&mut tx, &id, &row).await?;
+    note_references(&mut tx, &id, references).await?;
+    if let Some(subject) = subject {
+        notify::store::insert(&mut tx, &subject, events).await?;
     }
     tx.commit().await
-}
-
-/// Makes `photos` the photos record `id` references. Only what changed is written: a
-/// reference removed starts the photo's 30 days of grace (a trigger notes when), so an
-/// unchanged reference must not be deleted and inserted again.
-async fn set_photos(
-    conn: &mut PgConnection,
-    id: &str,
-    photos: &[String],
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "delete from record_photos where record_id = $1 and sha256 <> all($2::text[])",
-        id,
-        photos
-    )
-    .execute(&mut *conn)
-    .await?;
-    if !photos.is_empty() {
-        sqlx::query!(
-            "insert into record_photos (record_id, sha256) select $1, unnest($2::text[])
-             on conflict do nothing",
-            id,
-            photos
-        )
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
 }
 
 /// Notes who referenced which photo of record `id` and whether that grants the record's
@@ -160,95 +142,6 @@ async fn note_references(
         .execute(&mut *conn)
         .await?;
     }
-    Ok(())
-}
-
-async fn upsert(conn: &mut PgConnection, id: &str, row: &Row) -> Result<(), sqlx::Error> {
-    // Instants travel as milliseconds since the epoch (the records' own unit) and become
-    // timestamptz here, exactly: integer arithmetic, no floating point.
-    sqlx::query!(
-        r#"insert into records (
-               id, kind, title, status, is_open, level, urgency, is_major, lead_unit, co_units,
-               handlers, supervisors, created_by, owner, research_lead, research_members,
-               research_unit, created_at, assigned_at, deadline, closed_at, feedback_cycle,
-               last_feedback, attention_at, progress_count, urge_count, review_count,
-               extension_count, instruction_count, site_check_count, visit_count, finding_count,
-               search, damaged, doc_no, feedback_due, progress_ats, updated_at)
-           values (
-               $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-               'epoch'::timestamptz + $18::int8 * interval '1 millisecond',
-               'epoch'::timestamptz + $19::int8 * interval '1 millisecond',
-               'epoch'::timestamptz + $20::int8 * interval '1 millisecond',
-               'epoch'::timestamptz + $21::int8 * interval '1 millisecond',
-               $22,
-               'epoch'::timestamptz + $23::int8 * interval '1 millisecond',
-               'epoch'::timestamptz + $24::int8 * interval '1 millisecond',
-               $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35,
-               'epoch'::timestamptz + $36::int8 * interval '1 millisecond',
-               array(select 'epoch'::timestamptz + at * interval '1 millisecond'
-                     from unnest($37::int8[]) with ordinality as p(at, n) order by n),
-               now())
-           on conflict (id) do update set
-               kind = excluded.kind, title = excluded.title, status = excluded.status,
-               is_open = excluded.is_open, level = excluded.level, urgency = excluded.urgency,
-               is_major = excluded.is_major, lead_unit = excluded.lead_unit,
-               co_units = excluded.co_units, handlers = excluded.handlers,
-               supervisors = excluded.supervisors, created_by = excluded.created_by,
-               owner = excluded.owner, research_lead = excluded.research_lead,
-               research_members = excluded.research_members,
-               research_unit = excluded.research_unit, created_at = excluded.created_at,
-               assigned_at = excluded.assigned_at, deadline = excluded.deadline,
-               closed_at = excluded.closed_at, feedback_cycle = excluded.feedback_cycle,
-               last_feedback = excluded.last_feedback, attention_at = excluded.attention_at,
-               progress_count = excluded.progress_count, urge_count = excluded.urge_count,
-               review_count = excluded.review_count,
-               extension_count = excluded.extension_count,
-               instruction_count = excluded.instruction_count,
-               site_check_count = excluded.site_check_count,
-               visit_count = excluded.visit_count, finding_count = excluded.finding_count,
-               search = excluded.search, damaged = excluded.damaged,
-               doc_no = excluded.doc_no, feedback_due = excluded.feedback_due,
-               progress_ats = excluded.progress_ats, updated_at = now()"#,
-        id,
-        row.kind,
-        row.title,
-        row.status,
-        row.is_open,
-        row.level,
-        row.urgency,
-        row.is_major,
-        row.lead_unit,
-        &row.co_units,
-        &row.handlers,
-        &row.supervisors,
-        row.created_by,
-        row.owner,
-        row.research_lead,
-        &row.research_members,
-        row.research_unit,
-        row.created_at,
-        row.assigned_at,
-        row.deadline,
-        row.closed_at,
-        row.feedback_cycle,
-        row.last_feedback,
-        row.attention_at,
-        row.counts.progress,
-        row.counts.urges,
-        row.counts.reviews,
-        row.counts.extensions,
-        row.counts.instructions,
-        row.counts.site_checks,
-        row.counts.visits,
-        row.counts.findings,
-        row.search,
-        row.damaged,
-        row.doc_no,
-        row.feedback_due,
-        &row.progress_ats,
-    )
-    .execute(conn)
-    .await?;
     Ok(())
 }
 

@@ -121,6 +121,25 @@ pub trait DocStore: Send + Sync + 'static {
     /// Records `user` as the owner of `id` unless it has one; returns the owner.
     fn claim(&self, id: DocumentId, user: String) -> BoxFuture<'_, Result<String, StorageError>>;
 
+    /// [`Self::create`] and, with an `owner`, [`Self::claim`] for it: returns whether the
+    /// document was created and the owner that holds. One transaction where the store can
+    /// (the document task's first write of every new document); this default makes two, the
+    /// claim first.
+    fn create_owned(
+        &self,
+        id: DocumentId,
+        snapshot: Vec<u8>,
+        owner: Option<String>,
+    ) -> BoxFuture<'_, Result<(Created, Option<String>), StorageError>> {
+        Box::pin(async move {
+            let owner = match owner {
+                Some(user) => Some(self.claim(id, user).await?),
+                None => None,
+            };
+            Ok((self.create(id, snapshot).await?, owner))
+        })
+    }
+
     /// Binds `actor` to `user` and `session` unless it is bound already; returns the binding
     /// that holds, which may name another user.
     fn bind_actor(
@@ -129,4 +148,19 @@ pub trait DocStore: Send + Sync + 'static {
         user: String,
         session: Option<String>,
     ) -> BoxFuture<'_, Result<ActorBinding, StorageError>>;
+
+    /// [`Self::bind_actor`] for each of `bindings` (actor, user, session; each actor once), in
+    /// one transaction where the store can; the bindings that hold, in the same order.
+    fn bind_actors(
+        &self,
+        bindings: Vec<(Vec<u8>, String, Option<String>)>,
+    ) -> BoxFuture<'_, Result<Vec<ActorBinding>, StorageError>> {
+        Box::pin(async move {
+            let mut bound = Vec::with_capacity(bindings.len());
+            for (actor, user, session) in bindings {
+                bound.push(self.bind_actor(actor, user, session).await?);
+            }
+            Ok(bound)
+        })
+    }
 }

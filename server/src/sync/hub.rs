@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::binder::Binder;
 use super::doc::{self, DocCommand};
 use super::{Projector, SyncConfig};
 use crate::access::People;
@@ -35,6 +36,8 @@ struct Inner {
     people: watch::Receiver<Arc<dyn People>>,
     /// Actor ids known to belong to a user, so most changes are attributed without a query.
     actors: Mutex<HashMap<ActorId, Arc<str>>>,
+    /// Writes the bindings not in `actors`, batched across documents.
+    binder: Binder,
     /// The server's peer id and the session and counter of the ephemeral messages it sends
     /// (automerge-repo clients drop ephemeral messages whose counter does not grow).
     server_peer_id: Arc<str>,
@@ -88,6 +91,7 @@ impl Hub {
             inner: Arc::new(Inner {
                 docs: Mutex::default(),
                 next_epoch: AtomicU64::new(1),
+                binder: Binder::new(store.clone()),
                 store,
                 projector,
                 people,
@@ -134,8 +138,8 @@ impl Hub {
         }
         let binding = self
             .inner
-            .store
-            .bind_actor(
+            .binder
+            .bind(
                 actor.to_bytes().to_vec(),
                 user.to_string(),
                 session.map(str::to_owned),

@@ -7,12 +7,14 @@
 //! - [`protocol`]: the CBOR wire messages.
 //! - [`session`]: one connected peer: handshake, dispatch of its messages to documents.
 //! - [`hub`]: the registry of loaded documents; loads them on demand.
+//! - `binder`: writes actor bindings, batched across documents.
 //! - [`doc`]: one loaded document, owned by one task: applies sync messages, persists, and only
 //!   then answers, so no peer hears of a change before it is durable.
 //! - [`review`]: may this peer create or change this document as its message does; who may
 //!   read is [`crate::access`].
 //! - [`remote`]: hears of changes other processes on the same database store.
 
+mod binder;
 pub mod doc;
 pub mod hub;
 pub mod peer;

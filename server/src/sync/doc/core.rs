@@ -38,10 +38,12 @@ pub(crate) enum Io {
         user: Arc<str>,
         session: Option<Arc<str>>,
     },
-    /// Record `user` as the document's owner unless it has one; answer the owner.
-    Claim(Arc<str>),
-    /// Store the document's first snapshot.
-    Create(Vec<u8>),
+    /// Store the document's first snapshot, and record `owner` (if any) as its owner unless
+    /// it has one, in one transaction; answer the owner that holds.
+    Create {
+        snapshot: Vec<u8>,
+        owner: Option<Arc<str>>,
+    },
     /// Append an increment.
     Append(Vec<u8>),
     /// Project the record into the records list with what the reviews since the last
@@ -66,8 +68,7 @@ pub(crate) enum Io {
 #[derive(Debug)]
 pub(crate) enum Done {
     Bound(Result<Arc<str>, StorageError>),
-    Claimed(Result<Arc<str>, StorageError>),
-    Created(Result<Created, StorageError>),
+    Created(Result<(Created, Option<Arc<str>>), StorageError>),
     Appended(Result<i64, StorageError>),
     Projected(View),
     Loaded(Result<Option<StoredDoc>, StorageError>),
@@ -202,7 +203,7 @@ pub(super) enum Stage {
     Receive,
     /// A sync message waits for its actors to be bound.
     Bind(super::apply::Binding),
-    /// Writing: the server's actor, the owner, then the snapshot or the increment.
+    /// Writing: the server's actor, then the snapshot with the owner, or the increment.
     Persist(Write),
     /// Waiting for the projection, then the authors are answered.
     Project,
@@ -220,7 +221,8 @@ pub(super) enum Stage {
 pub(super) enum Write {
     Start,
     SystemBound,
-    Claimed,
+    /// The document row exists (another process created it first): on to appending.
+    Exists,
     /// Waiting for the increment of this many bytes.
     Appending(usize),
     /// Waiting for the first snapshot of this many bytes.
@@ -522,17 +524,13 @@ impl DocCore {
                 session: None,
             });
         }
-        if matches!(step, Write::Start | Write::SystemBound)
-            && !self.persisted.exists
-            && let Some(owner) = self.readers.owner()
-        {
-            self.set_stage(Stage::Persist(Write::Claimed));
-            return Next::Io(Io::Claim(owner));
-        }
         if !self.persisted.exists {
             let snapshot = self.doc.save();
             self.set_stage(Stage::Persist(Write::Creating(snapshot.len())));
-            return Next::Io(Io::Create(snapshot));
+            return Next::Io(Io::Create {
+                snapshot,
+                owner: self.readers.owner(),
+            });
         }
         let increment = self.doc.save_after(&self.persisted.heads);
         self.set_stage(Stage::Persist(Write::Appending(increment.len())));
@@ -547,14 +545,20 @@ impl DocCore {
                 }
                 self.write_next(Write::SystemBound)
             }
-            (Write::Claimed, Done::Claimed(Ok(owner))) => {
-                self.readers.set_owner(owner.clone());
-                if let Some(view) = &mut self.view {
-                    view.owner = Some(owner);
+            (Write::Creating(len), Done::Created(Ok((created, owner)))) => {
+                if let Some(owner) = owner {
+                    self.readers.set_owner(owner.clone());
+                    if let Some(view) = &mut self.view {
+                        view.owner = Some(owner);
+                    }
                 }
-                self.write_next(Write::Claimed)
-            }
-            (Write::Creating(len), Done::Created(Ok(Created::Yes))) => {
+                if created == Created::AlreadyExists {
+                    // Another process stored it first: append all we have, merge theirs at
+                    // compaction.
+                    self.persisted.exists = true;
+                    self.persisted.generation = None;
+                    return self.write_next(Write::Exists);
+                }
                 self.persisted = Persisted {
                     exists: true,
                     heads: self.doc.get_heads(),
@@ -565,12 +569,6 @@ impl DocCore {
                 };
                 self.after_persist()
             }
-            // Another process stored it first: append all we have, merge theirs at compaction.
-            (Write::Creating(_), Done::Created(Ok(Created::AlreadyExists))) => {
-                self.persisted.exists = true;
-                self.persisted.generation = None;
-                self.write_next(Write::Claimed)
-            }
             (Write::Appending(len), Done::Appended(Ok(increment_id))) => {
                 self.persisted.covered.push(increment_id);
                 self.persisted.increments_len += len;
@@ -579,10 +577,7 @@ impl DocCore {
             }
             (
                 _,
-                Done::Bound(Err(error))
-                | Done::Claimed(Err(error))
-                | Done::Created(Err(error))
-                | Done::Appended(Err(error)),
+                Done::Bound(Err(error)) | Done::Created(Err(error)) | Done::Appended(Err(error)),
             ) => self.storage_failed(&error),
             (step, done) => {
                 debug_assert!(false, "unexpected write result {done:?} at {step:?}");

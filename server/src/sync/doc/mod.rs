@@ -245,18 +245,23 @@ impl DocTask {
                 })
                 .await,
             ),
-            Io::Claim(owner) => Done::Claimed(
-                retry(hub, "claim", || store.claim(id, owner.to_string()))
-                    .await
-                    .map(Arc::from),
-            ),
-            Io::Create(snapshot) => {
+            Io::Create { snapshot, owner } => {
                 let started = Instant::now();
-                let result = retry(hub, "create", || store.create(id, snapshot.clone())).await;
-                if matches!(result, Ok(crate::storage::Created::Yes)) {
+                let result = retry(hub, "create", || {
+                    store.create_owned(id, snapshot.clone(), owner.as_deref().map(str::to_owned))
+                })
+                .await;
+                if matches!(result, Ok((crate::storage::Created::Yes, _))) {
                     hub.metrics().storage_write(started.elapsed());
                 }
-                Done::Created(result)
+                // The owner we asked for is usually the one that holds: keep its `Arc`.
+                Done::Created(result.map(|(created, holds)| {
+                    let holds = match (holds, owner) {
+                        (Some(holds), Some(asked)) if *holds == *asked => Some(asked),
+                        (holds, _) => holds.map(Arc::from),
+                    };
+                    (created, holds)
+                }))
             }
             Io::Append(increment) => {
                 let started = Instant::now();

@@ -134,8 +134,7 @@ fn finish(core: &mut DocCore, mut next: Next) {
         };
         next = core.resume(match io {
             Io::BindActor { user, .. } => Done::Bound(Ok(user)),
-            Io::Claim(owner) => Done::Claimed(Ok(owner)),
-            Io::Create(_) => Done::Created(Ok(Created::Yes)),
+            Io::Create { owner, .. } => Done::Created(Ok((Created::Yes, owner))),
             Io::Append(_) => {
                 appended += 1;
                 Done::Appended(Ok(appended))
@@ -218,24 +217,18 @@ fn a_new_document_is_bound_claimed_and_created_before_anyone_hears_of_it() {
     );
 
     let io = expect_io(core.resume(Done::Bound(Ok("u-li".into()))));
-    assert!(
-        matches!(&io, Io::Claim(owner) if &**owner == "u-li"),
-        "got {io:?}"
-    );
-    assert!(core.take_effects().is_empty());
-
-    let io = expect_io(core.resume(Done::Claimed(Ok("u-li".into()))));
-    let Io::Create(snapshot) = io else {
+    let Io::Create { snapshot, owner } = io else {
         panic!("expected the first snapshot, got {io:?}");
     };
     assert!(!snapshot.is_empty());
+    assert_eq!(owner.as_deref(), Some("u-li"), "claimed with the snapshot");
     assert!(
         core.take_effects().is_empty(),
         "nothing is sent before the write"
     );
 
     // Stored: the author's answer still waits for the projection.
-    let io = expect_io(core.resume(Done::Created(Ok(Created::Yes))));
+    let io = expect_io(core.resume(Done::Created(Ok((Created::Yes, owner)))));
     let Io::Project(view, _) = io else {
         panic!("expected the projection, got {io:?}");
     };
