@@ -3,7 +3,8 @@
 //! - `GET /api/records/{id}/document.docx`: the 督办单 of a 督办事项, the 调研报告 of a 调研记录;
 //! - `GET /api/records/{id}/urges/{entry}/notice.docx`: the 催办通知单 of one urge;
 //! - `GET /api/records/{id}/dossier.zip`: the dossier (归档): the document (and every urge's
-//!   notice), every photo full size, and the history as CSV;
+//!   notice), every photo full size, every attachment under its own name, and the history
+//!   as CSV;
 //! - `GET /api/settings/documents` (anyone signed in: the app prints the same heading) and
 //!   `PUT` (admins): the issuing body's name printed as the 红头.
 //!
@@ -62,9 +63,11 @@ async fn record_for(
     }
 }
 
-/// The photos among `photos` the server has, scaled for a document: read and decoded a couple
-/// at a time (the thumbnails' permits), on the blocking pool. A photo that cannot be decoded
-/// is left out (the document names it as missing) and logged.
+/// The photos among `photos` the server has, scaled for a document. A photo's rendition is
+/// made once, on its first document, and kept (`blob_renditions`, [`crate::blobs::renditions`]):
+/// the ones not made yet are read and decoded a couple at a time (the thumbnails' permits), on
+/// the blocking pool, then stored. A photo that cannot be decoded is left out (the document
+/// names it as missing) and logged.
 async fn renditions(
     state: &AppState,
     reader: &Reader,
@@ -76,35 +79,70 @@ async fn renditions(
     let blobs = crate::blobs::finished(&state.pool, reader, &names)
         .await
         .map_err(ApiError::internal)?;
-    let jobs = blobs
+    let blobs: Vec<_> = blobs
         .into_values()
         .filter(|blob| images::supported(&blob.mime))
-        .map(|blob| async move {
-            let _permit = state
-                .blobs
-                .thumbnails
-                .acquire()
-                .await
-                .map_err(ApiError::internal)?;
-            let mut bytes = Vec::with_capacity(usize::try_from(blob.bytes).unwrap_or(0));
-            let mut parts = state.blobs.store.read(blob.id);
-            while let Some(part) = parts.try_next().await.map_err(ApiError::internal)? {
-                bytes.extend_from_slice(&part);
+        .collect();
+    let ids: Vec<_> = blobs.iter().map(|b| b.id).collect();
+    let mut stored = crate::blobs::renditions::stored(&state.pool, &ids)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut out = HashMap::with_capacity(blobs.len());
+    let mut missing = Vec::new();
+    for blob in blobs {
+        match stored.remove(&blob.id) {
+            Some(s) => {
+                let rendition = Rendition {
+                    png: s.png,
+                    width: s.width,
+                    height: s.height,
+                };
+                out.insert(blob.sha256, rendition);
             }
-            let made = tokio::task::spawn_blocking(move || images::render(&bytes)).await?;
-            Ok::<_, ApiError>(match made {
-                Ok(rendition) => Some((blob.sha256, rendition)),
-                Err(error) => {
-                    tracing::info!(sha256 = %blob.sha256, %error, "cannot place a photo in a document");
-                    None
-                }
-            })
-        });
+            None => missing.push(blob),
+        }
+    }
+    let jobs = missing.into_iter().map(|blob| async move {
+        let _permit = state
+            .blobs
+            .thumbnails
+            .acquire()
+            .await
+            .map_err(ApiError::internal)?;
+        let mut bytes = Vec::with_capacity(usize::try_from(blob.bytes).unwrap_or(0));
+        let mut parts = state.blobs.store.read(blob.id);
+        while let Some(part) = parts.try_next().await.map_err(ApiError::internal)? {
+            bytes.extend_from_slice(&part);
+        }
+        let made = tokio::task::spawn_blocking(move || images::render(&bytes)).await?;
+        let rendition = match made {
+            Ok(rendition) => rendition,
+            Err(error) => {
+                tracing::info!(sha256 = %blob.sha256, %error, "cannot place a photo in a document");
+                return Ok::<_, ApiError>(None);
+            }
+        };
+        let keep = crate::blobs::renditions::Stored {
+            png: rendition.png,
+            width: rendition.width,
+            height: rendition.height,
+        };
+        crate::blobs::renditions::put(&state.pool, blob.id, &keep)
+            .await
+            .map_err(ApiError::internal)?;
+        let rendition = Rendition {
+            png: keep.png,
+            width: keep.width,
+            height: keep.height,
+        };
+        Ok(Some((blob.sha256, rendition)))
+    });
     let made: Vec<Option<(String, Rendition)>> = futures_util::stream::iter(jobs)
         .buffer_unordered(2)
         .try_collect()
         .await?;
-    Ok(made.into_iter().flatten().collect())
+    out.extend(made.into_iter().flatten());
+    Ok(out)
 }
 
 /// What a document of `record` is: its file name and its bytes.
@@ -242,7 +280,12 @@ async fn dossier_zip(
     }
 
     let entries = dossier::photo_entries(&record);
-    let mut names: Vec<String> = entries.iter().map(|e| e.sha256.clone()).collect();
+    let attached = dossier::attachment_entries(&record);
+    let mut names: Vec<String> = entries
+        .iter()
+        .map(|e| e.sha256.clone())
+        .chain(attached.iter().map(|a| a.sha256.clone()))
+        .collect();
     names.sort_unstable();
     names.dedup();
     let blobs = crate::blobs::finished(&state.pool, &reader, &names)
@@ -250,8 +293,10 @@ async fn dossier_zip(
         .map_err(ApiError::internal)?;
     let mut missing = String::new();
     let mut total = 0u64;
+    let is_attachment =
+        |blob: &&crate::blobs::Blob| crate::blobs::attachments::is_attachment(&blob.mime);
     for entry in entries {
-        match blobs.get(&entry.sha256) {
+        match blobs.get(&entry.sha256).filter(|b| !is_attachment(b)) {
             Some(blob) => {
                 total += blob.bytes;
                 files.push(File::Photo {
@@ -262,18 +307,41 @@ async fn dossier_zip(
             None => missing.push_str(&format!("{} ({})\n", entry.stem, entry.sha256)),
         }
     }
+    let mut missing_files = String::new();
+    for entry in attached {
+        match blobs.get(&entry.sha256).filter(is_attachment) {
+            Some(blob) => {
+                total += blob.bytes;
+                files.push(File::Stored {
+                    name: entry.name,
+                    blob: blob.clone(),
+                });
+            }
+            None => missing_files.push_str(&format!("{} ({})\n", entry.name, entry.sha256)),
+        }
+    }
     let limit = state.blobs.limits.max_export_bytes;
     if total > limit {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "export_too_large",
-            format!("照片过多 (the photos take {total} bytes, at most {limit} per dossier)"),
+            format!(
+                "照片和附件过多 (the photos and attachments take {total} bytes, at most {limit} per dossier)"
+            ),
         ));
     }
     if !missing.is_empty() {
         files.push(File::Text {
             name: "缺少的照片.txt".into(),
             text: format!("尚未上传到服务器的照片 (photos not uploaded yet):\n{missing}"),
+        });
+    }
+    if !missing_files.is_empty() {
+        files.push(File::Text {
+            name: "缺少的附件.txt".into(),
+            text: format!(
+                "尚未上传到服务器的附件 (attachments not uploaded yet):\n{missing_files}"
+            ),
         });
     }
 

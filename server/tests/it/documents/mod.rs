@@ -201,6 +201,7 @@ async fn plant_item(app: &TestApp, sup: &Caller, zhang: &Caller) -> (DocumentId,
                     before_photos: vec![before],
                     after_photos: vec![photo('e')],
                     geo: None,
+                    attachments: None,
                 }],
                 ..item("阀井污水整改", "plant-2", &zhang.id, &sup.id)
             },
