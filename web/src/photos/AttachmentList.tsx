@@ -73,6 +73,13 @@ function useOnServer(sha256: string, skip: boolean): boolean | null {
   return has;
 }
 
+/** The file's kind as its name says, for the small tag before it (no emoji: phones without an
+ * emoji font show a box). */
+function extension(name: string): string {
+  const dot = name.lastIndexOf(".");
+  return dot > 0 && name.length - dot <= 5 ? name.slice(dot + 1).toUpperCase() : "FILE";
+}
+
 function save(bytes: Blob, name: string): void {
   const url = URL.createObjectURL(bytes);
   const a = document.createElement("a");
@@ -133,7 +140,8 @@ function Item({ file, queue, onRemove }: { file: AttachmentRef; queue: PhotoQueu
           );
         }}
       >
-        📎 {text(file.name)}
+        <span className="attachment-ext" aria-hidden="true">{extension(text(file.name))}</span>
+        {text(file.name)}
       </button>
       <span className="attachment-size">{t("attach.size", { kb })}</span>
       {state !== "uploaded" ? <span className={`photo-badge attachment-badge is-${state}`}>{stateLabel(t, state)}</span> : null}
