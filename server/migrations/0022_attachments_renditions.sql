@@ -1,5 +1,5 @@
 -- Photos as documents hold them (about 800 px on the long side, upright, PNG: what docx-rs
--- embeds), made once per photo on its first document and kept, so that a document of a record
+-- embeds), made once per photo when its upload finishes and kept, so that a document of a record
 -- with 50 photos no longer decodes and scales 50 full-size photos on every download
 -- (`server/src/blobs/renditions.rs`; BENCHMARKS.md, "Documents").
 --

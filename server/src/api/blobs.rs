@@ -311,7 +311,23 @@ async fn upload_photo(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    upload(state, caller, sha256, headers, body, Kind::Photo).await
+    let response = upload(
+        state.clone(),
+        caller,
+        sha256.clone(),
+        headers,
+        body,
+        Kind::Photo,
+    )
+    .await?;
+    // The photo is whole: its document rendition is made now rather than on its first
+    // document (`api::renditions`).
+    if response.status() == StatusCode::CREATED {
+        if let Some(sha256) = name(&sha256) {
+            super::renditions::after_upload(state, sha256);
+        }
+    }
+    Ok(response)
 }
 
 /// `PUT /api/attachments/{sha256}`: the same for an attachment.

@@ -25,8 +25,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use duyan_shared::DocumentId;
 use duyan_shared::api::DocumentSettings;
-use duyan_shared::records::{PhotoRef, Record};
-use futures_util::{StreamExt, TryStreamExt};
+use duyan_shared::records::Record;
 
 use super::{ApiError, Json};
 use crate::access::Content;
@@ -34,7 +33,7 @@ use crate::access::Reader;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::blobs::export::{self, File};
-use crate::documents::{self, Context, DOCX, Rendition, dossier, images, settings};
+use crate::documents::{self, Context, DOCX, dossier, settings};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -63,88 +62,6 @@ async fn record_for(
     }
 }
 
-/// The photos among `photos` the server has, scaled for a document. A photo's rendition is
-/// made once, on its first document, and kept (`blob_renditions`, [`crate::blobs::renditions`]):
-/// the ones not made yet are read and decoded a couple at a time (the thumbnails' permits), on
-/// the blocking pool, then stored. A photo that cannot be decoded is left out (the document
-/// names it as missing) and logged.
-async fn renditions(
-    state: &AppState,
-    reader: &Reader,
-    photos: &[&PhotoRef],
-) -> Result<HashMap<String, Rendition>, ApiError> {
-    let mut names: Vec<String> = photos.iter().map(|p| p.sha256.clone()).collect();
-    names.sort_unstable();
-    names.dedup();
-    let blobs = crate::blobs::finished(&state.pool, reader, &names)
-        .await
-        .map_err(ApiError::internal)?;
-    let blobs: Vec<_> = blobs
-        .into_values()
-        .filter(|blob| images::supported(&blob.mime))
-        .collect();
-    let ids: Vec<_> = blobs.iter().map(|b| b.id).collect();
-    let mut stored = crate::blobs::renditions::stored(&state.pool, &ids)
-        .await
-        .map_err(ApiError::internal)?;
-    let mut out = HashMap::with_capacity(blobs.len());
-    let mut missing = Vec::new();
-    for blob in blobs {
-        match stored.remove(&blob.id) {
-            Some(s) => {
-                let rendition = Rendition {
-                    png: s.png,
-                    width: s.width,
-                    height: s.height,
-                };
-                out.insert(blob.sha256, rendition);
-            }
-            None => missing.push(blob),
-        }
-    }
-    let jobs = missing.into_iter().map(|blob| async move {
-        let _permit = state
-            .blobs
-            .thumbnails
-            .acquire()
-            .await
-            .map_err(ApiError::internal)?;
-        let mut bytes = Vec::with_capacity(usize::try_from(blob.bytes).unwrap_or(0));
-        let mut parts = state.blobs.store.read(blob.id);
-        while let Some(part) = parts.try_next().await.map_err(ApiError::internal)? {
-            bytes.extend_from_slice(&part);
-        }
-        let made = tokio::task::spawn_blocking(move || images::render(&bytes)).await?;
-        let rendition = match made {
-            Ok(rendition) => rendition,
-            Err(error) => {
-                tracing::info!(sha256 = %blob.sha256, %error, "cannot place a photo in a document");
-                return Ok::<_, ApiError>(None);
-            }
-        };
-        let keep = crate::blobs::renditions::Stored {
-            png: rendition.png,
-            width: rendition.width,
-            height: rendition.height,
-        };
-        crate::blobs::renditions::put(&state.pool, blob.id, &keep)
-            .await
-            .map_err(ApiError::internal)?;
-        let rendition = Rendition {
-            png: keep.png,
-            width: keep.width,
-            height: keep.height,
-        };
-        Ok(Some((blob.sha256, rendition)))
-    });
-    let made: Vec<Option<(String, Rendition)>> = futures_util::stream::iter(jobs)
-        .buffer_unordered(2)
-        .try_collect()
-        .await?;
-    out.extend(made.into_iter().flatten());
-    Ok(out)
-}
-
 /// What a document of `record` is: its file name and its bytes.
 async fn build(
     state: &AppState,
@@ -154,7 +71,10 @@ async fn build(
 ) -> Result<Option<(String, Vec<u8>)>, ApiError> {
     let photos = match urge {
         Some(_) => HashMap::new(),
-        None => renditions(state, reader, &documents::embedded_photos(&record)).await?,
+        None => {
+            super::renditions::for_document(state, reader, &documents::embedded_photos(&record))
+                .await?
+        }
     };
     let issuer = settings::issuer(&state.pool).await?;
     let directory = state.directory.current();

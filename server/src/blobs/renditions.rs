@@ -1,7 +1,8 @@
 //! Photos as documents hold them, stored once per photo (`blob_renditions`, migration
 //! `0022`): scaling a 2560 px photo for a document took about 55 ms of CPU, so a record with
-//! 50 photos spent over a second on it at every download. The rendition is made on the photo's
-//! first document (`api::documents`, by `documents::images::render`) and read back afterwards;
+//! 50 photos spent over a second on it at every download. The rendition is made when the photo's
+//! upload finishes, or on its first document if that was missed (`api::renditions`, by
+//! `documents::images::render`), and read back afterwards;
 //! a finished blob never changes, so neither does its rendition.
 
 use std::collections::HashMap;
