@@ -322,10 +322,10 @@ async fn upload_photo(
     .await?;
     // The photo is whole: its document rendition is made now rather than on its first
     // document (`api::renditions`).
-    if response.status() == StatusCode::CREATED {
-        if let Some(sha256) = name(&sha256) {
-            super::renditions::after_upload(state, sha256);
-        }
+    if response.status() == StatusCode::CREATED
+        && let Some(sha256) = name(&sha256)
+    {
+        super::renditions::after_upload(state, sha256);
     }
     Ok(response)
 }
