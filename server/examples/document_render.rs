@@ -98,6 +98,7 @@ fn main() {
             before_photos: vec![photo_ref(2 * n)],
             after_photos: vec![photo_ref(2 * n + 1)],
             geo: None,
+            attachments: None,
         })
         .collect();
     let mut research = research_record();

@@ -194,6 +194,11 @@ pub struct Config {
     #[arg(long, env = "DUYAN_MAX_PHOTO_BYTES", default_value_t = 15 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_photo_bytes: u64,
 
+    /// Largest attachment (PDF, Word, Excel, WPS, ODF, text) accepted, in bytes (larger ones
+    /// get 413).
+    #[arg(long, env = "DUYAN_MAX_ATTACHMENT_BYTES", default_value_t = 20 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_attachment_bytes: u64,
+
     /// Proxies whose `X-Forwarded-For` names the client (addresses or networks, comma
     /// separated, e.g. `127.0.0.1,10.0.0.0/8`). Behind a reverse proxy this must name it, or
     /// every client counts as the proxy's address for the sign-in limits.

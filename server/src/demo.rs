@@ -207,6 +207,7 @@ fn valve_well_item(now: Timestamp, supervisor: &str, handler: &str, leader: &str
             problems: Some("5号阀井管线老化，需协调检修窗口。".into()),
             photos: vec![],
             geo: None,
+            attachments: None,
         }],
         urges: vec![Urge {
             id: "demo-u1".into(),
@@ -222,6 +223,7 @@ fn valve_well_item(now: Timestamp, supervisor: &str, handler: &str, leader: &str
             at: at(now, -8, 0),
             by: leader.into(),
             text: "环保无小事，请炼油厂主要负责人亲自抓，按期整改到位。".into(),
+            attachments: None,
         }],
         site_checks: vec![SiteCheck {
             id: "demo-s1".into(),
@@ -232,6 +234,7 @@ fn valve_well_item(now: Timestamp, supervisor: &str, handler: &str, leader: &str
             before_photos: vec![],
             after_photos: vec![],
             geo: None,
+            attachments: None,
         }],
         evaluation: None,
     }
@@ -301,6 +304,7 @@ fn research(now: Timestamp, lead: &str) -> ResearchRecord {
             people_met: "班长及班组成员6人".into(),
             notes: Text::with_value("座谈了解交接班和隐患上报情况，部分交接班记录未签字。"),
             photos: vec![],
+            attachments: None,
         }],
         findings: vec![Finding {
             id: "demo-f1".into(),
@@ -314,6 +318,7 @@ fn research(now: Timestamp, lead: &str) -> ResearchRecord {
             geo: None,
             suggestion: Some("建立交接班记录抽查制度".into()),
             duban_ref: None,
+            attachments: None,
         }],
         report: Report::default(),
         suggestions: vec![],

@@ -169,6 +169,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             pool.clone(),
             blobs::BlobLimits {
                 max_bytes: config.max_photo_bytes,
+                max_attachment_bytes: config.max_attachment_bytes,
                 uploads_per_user: config.uploads_per_user,
                 ..blobs::BlobLimits::default()
             },

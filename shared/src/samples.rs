@@ -33,6 +33,17 @@ pub fn photo(sha_byte: char) -> PhotoRef {
     }
 }
 
+/// An attachment (a PDF) named by `sha_byte` repeated.
+pub fn attachment(sha_byte: char) -> AttachmentRef {
+    AttachmentRef {
+        sha256: sha_byte.to_string().repeat(64),
+        name: "整改报告.pdf".into(),
+        mime: "application/pdf".into(),
+        bytes: 234_567,
+        by: "u-zhang".into(),
+    }
+}
+
 pub fn progress(id: &str, at: Timestamp) -> Progress {
     Progress {
         id: id.into(),
@@ -43,6 +54,7 @@ pub fn progress(id: &str, at: Timestamp) -> Progress {
         problems: Some("处置单位排期紧张".into()),
         photos: vec![photo('a')],
         geo: None,
+        attachments: None,
     }
 }
 
@@ -79,6 +91,7 @@ pub fn duban_item() -> DubanItem {
             at: shanghai(2026, 11, 2, 8, 0),
             by: "u-wang".into(),
             text: "请抓紧落实，月底前见成效。".into(),
+            attachments: None,
         }],
         site_checks: vec![],
         evaluation: None,
@@ -116,6 +129,7 @@ pub fn research_record() -> ResearchRecord {
             people_met: "班长王师傅及班组成员5人".into(),
             notes: Text::with_value("现场查看交接班记录，发现部分记录未签字。"),
             photos: vec![photo('b')],
+            attachments: None,
         }],
         findings: vec![Finding {
             id: "f1".into(),
@@ -129,6 +143,7 @@ pub fn research_record() -> ResearchRecord {
             geo: None,
             suggestion: Some("建立交接班记录抽查制度".into()),
             duban_ref: Some("3UCRm6WocHEqn6jZE8wJ8wD8ZfQy".parse().unwrap()),
+            attachments: None,
         }],
         report: Report {
             basic_situation: Text::with_value("共走访班组8个，座谈2次。"),

@@ -1,5 +1,10 @@
 //! Who may read a photo: photos by right, not by hash.
 //!
+//! Attachments (files that are not photos, [`AttachmentRef`]) are blobs too and follow exactly
+//! this rule: the names a record references ([`names_in`]) are its photos' and its
+//! attachments', so `record_photos` (despite its name) holds both, and `may_read_blob` answers
+//! for both.
+//!
 //! A record names a photo by its SHA-256, and anyone can write any hash into a record they
 //! may edit, so naming a photo grants nothing by itself. A user reads a photo if
 //! - they uploaded it (finished its upload: `blobs.uploaded_by`), or
@@ -23,7 +28,7 @@
 use std::collections::HashSet;
 
 use super::{Content, Reader, View};
-use duyan_shared::records::{DubanItem, PhotoRef, Record, ResearchRecord};
+use duyan_shared::records::{AttachmentRef, DubanItem, Record, ResearchRecord, attachments_of};
 
 /// A photo a change newly referenced in a record, and the author of the change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,26 +37,76 @@ pub struct Reference {
     pub by: Reader,
 }
 
-/// The photos a 督办事项 references (progress, site checks before and after).
+/// The photos and attachments a 督办事项 references (progress, site checks before and after,
+/// 批示).
 pub fn names_in_item(item: &DubanItem) -> Vec<String> {
+    let photos = item.progress.iter().flat_map(|p| &p.photos).chain(
+        item.site_checks
+            .iter()
+            .flat_map(|s| s.before_photos.iter().chain(&s.after_photos)),
+    );
     names(
-        item.progress.iter().flat_map(|p| &p.photos).chain(
-            item.site_checks
-                .iter()
-                .flat_map(|s| s.before_photos.iter().chain(&s.after_photos)),
-        ),
+        photos
+            .map(|p| p.sha256.as_str())
+            .chain(attachments_in_item(item).map(|a| a.sha256.as_str())),
     )
 }
 
-/// The photos a 调研记录 references (visits, findings).
+/// The photos and attachments a 调研记录 references (visits, findings, 批示).
 pub fn names_in_research(record: &ResearchRecord) -> Vec<String> {
+    let photos = record
+        .visits
+        .iter()
+        .flat_map(|v| &v.photos)
+        .chain(record.findings.iter().flat_map(|f| &f.photos));
     names(
-        record
-            .visits
-            .iter()
-            .flat_map(|v| &v.photos)
-            .chain(record.findings.iter().flat_map(|f| &f.photos)),
+        photos
+            .map(|p| p.sha256.as_str())
+            .chain(attachments_in_research(record).map(|a| a.sha256.as_str())),
     )
+}
+
+/// Every attachment of a 督办事项, entry by entry (progress, the closing request included; site
+/// checks; 批示).
+pub fn attachments_in_item(item: &DubanItem) -> impl Iterator<Item = &AttachmentRef> {
+    let progress = item
+        .progress
+        .iter()
+        .flat_map(|p| attachments_of(&p.attachments));
+    let checks = item
+        .site_checks
+        .iter()
+        .flat_map(|s| attachments_of(&s.attachments));
+    let instructions = item
+        .instructions
+        .iter()
+        .flat_map(|i| attachments_of(&i.attachments));
+    progress.chain(checks).chain(instructions)
+}
+
+/// Every attachment of a 调研记录 (visits, findings, 批示).
+pub fn attachments_in_research(record: &ResearchRecord) -> impl Iterator<Item = &AttachmentRef> {
+    let visits = record
+        .visits
+        .iter()
+        .flat_map(|v| attachments_of(&v.attachments));
+    let findings = record
+        .findings
+        .iter()
+        .flat_map(|f| attachments_of(&f.attachments));
+    let instructions = record
+        .instructions
+        .iter()
+        .flat_map(|i| attachments_of(&i.attachments));
+    visits.chain(findings).chain(instructions)
+}
+
+/// Every attachment of a record.
+pub fn attachments_in(record: &Record) -> Vec<&AttachmentRef> {
+    match record {
+        Record::Duban(item) => attachments_in_item(item).collect(),
+        Record::Research(record) => attachments_in_research(record).collect(),
+    }
 }
 
 /// The photos a record references.
@@ -62,12 +117,11 @@ pub fn names_in(record: &Record) -> Vec<String> {
     }
 }
 
-/// The distinct, well-formed photo names among `photos`, sorted. A reference that is not a
+/// The distinct, well-formed blob names among `shas`, sorted. A reference that is not a
 /// lowercase hex SHA-256 names no blob that could ever be stored, so it is left out.
-fn names<'a>(photos: impl IntoIterator<Item = &'a PhotoRef>) -> Vec<String> {
-    let mut names: Vec<String> = photos
+fn names<'a>(shas: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut names: Vec<String> = shas
         .into_iter()
-        .map(|p| p.sha256.as_str())
         .filter(|sha| {
             sha.len() == 64 && sha.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
         })

@@ -21,8 +21,17 @@
 //! read the photo referenced it ([`crate::access::photos`]). Anyone else gets 404, the same as
 //! for a photo that does not exist.
 //!
+//! **Attachments** (files that are not photos: PDF, Word, Excel, WPS, ODF, plain text) go the
+//! same way under `/api/attachments/{sha256}` (`HEAD`, `PUT`, `GET`): the same resumable
+//! upload, but the first part must show one of those formats ([`crate::blobs::attachments`],
+//! 415 `unsupported_type` otherwise) and TOTAL is bounded by `--max-attachment-bytes` (413).
+//! `GET` answers with `Content-Disposition: attachment` and the name the record gives the
+//! file ([`attachment`]). Photos are not served as attachments nor attachments as photos
+//! (404), so a PDF is never shown inline from this origin.
+//!
 //! **Export**: `GET /api/ledger.zip`, the photos of the ledger's items as a zip ([`export`]).
 
+mod attachment;
 mod export;
 mod read;
 
@@ -43,7 +52,58 @@ use sha2::{Digest, Sha256};
 use super::ApiError;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::blobs::{Appended, Begun, Blob, BlobError, Blobs, Finished, Upload, sniff};
+use crate::blobs::{Appended, Begun, Blob, BlobError, Blobs, Finished, Upload, attachments};
+
+/// What a `PUT` uploads: a photo (`/api/blobs`) or an attachment (`/api/attachments`, see
+/// [`crate::blobs::attachments`]). They differ only in what the first part must show, the
+/// size limit, and the words of a refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Photo,
+    Attachment,
+}
+
+impl Kind {
+    fn sniff(self, head: &[u8]) -> Option<&'static str> {
+        match self {
+            Self::Photo => crate::blobs::sniff(head),
+            Self::Attachment => attachments::sniff(head),
+        }
+    }
+
+    fn max_bytes(self, blobs: &Blobs) -> u64 {
+        match self {
+            Self::Photo => blobs.limits.max_bytes,
+            Self::Attachment => blobs.limits.max_attachment_bytes,
+        }
+    }
+
+    /// Whether the first bytes of a body cut off are worth keeping: a photo's are checked
+    /// (and refused if need be) once 12 have arrived; an attachment's are kept only if they
+    /// already show its format (a ZIP's first entries may need more), otherwise the client
+    /// sends them again.
+    fn keeps_first(self, pending: &[u8]) -> bool {
+        match self {
+            Self::Photo => pending.len() >= 12,
+            Self::Attachment => attachments::sniff(pending).is_some(),
+        }
+    }
+
+    fn unsupported(self) -> ApiError {
+        match self {
+            Self::Photo => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "not_an_image",
+                "只接受照片 (only JPEG, PNG, WebP and HEIC photos are accepted)",
+            ),
+            Self::Attachment => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_type",
+                "只接受 PDF、Word、Excel、WPS、ODF 文档和纯文本 (only PDF, Word, Excel, WPS, ODF and plain text files are accepted)",
+            ),
+        }
+    }
+}
 
 /// Bytes stored per part: a request is written to the database in parts of this size, so an
 /// upload holds at most this much in memory whatever the size of the photo or the request.
@@ -62,9 +122,15 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/blobs/{sha256}",
-            get(read::download).head(progress).put(upload),
+            get(read::download).head(progress).put(upload_photo),
         )
         .route("/blobs/{sha256}/thumb", get(read::thumbnail))
+        .route(
+            "/attachments/{sha256}",
+            get(attachment::download)
+                .head(progress)
+                .put(upload_attachment),
+        )
         .route("/ledger.zip", get(export::ledger_photos))
 }
 
@@ -124,7 +190,7 @@ struct Span {
 }
 
 /// The span of a `PUT` from its `Content-Range` or, for a whole file, `Content-Length`.
-fn span(headers: &HeaderMap, max_bytes: u64) -> Result<Span, ApiError> {
+fn span(headers: &HeaderMap, max_bytes: u64, kind: Kind) -> Result<Span, ApiError> {
     let length = match headers.get(header::CONTENT_LENGTH) {
         Some(value) => Some(
             value
@@ -158,7 +224,7 @@ fn span(headers: &HeaderMap, max_bytes: u64) -> Result<Span, ApiError> {
                 )
             })?;
             if total == 0 {
-                return Err(bad_range("the photo is empty"));
+                return Err(bad_range("the file is empty"));
             }
             Span {
                 start: 0,
@@ -168,10 +234,14 @@ fn span(headers: &HeaderMap, max_bytes: u64) -> Result<Span, ApiError> {
         }
     };
     if span.total > max_bytes {
+        let what = match kind {
+            Kind::Photo => "照片过大 (a photo",
+            Kind::Attachment => "附件过大 (an attachment",
+        };
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
-            format!("照片过大 (a photo may have at most {max_bytes} bytes)"),
+            format!("{what} may have at most {max_bytes} bytes)"),
         ));
     }
     Ok(span)
@@ -234,15 +304,53 @@ fn answer(status: StatusCode, sha256: &str, offset: u64, blob: Option<&Blob>) ->
 }
 
 /// `PUT /api/blobs/{sha256}`: the whole photo or a part of it; see the module's comment.
-async fn upload(
+async fn upload_photo(
     State(state): State<AppState>,
     caller: CurrentUser,
     Path(sha256): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let response = upload(
+        state.clone(),
+        caller,
+        sha256.clone(),
+        headers,
+        body,
+        Kind::Photo,
+    )
+    .await?;
+    // The photo is whole: its document rendition is made now rather than on its first
+    // document (`api::renditions`).
+    if response.status() == StatusCode::CREATED
+        && let Some(sha256) = name(&sha256)
+    {
+        super::renditions::after_upload(state, sha256);
+    }
+    Ok(response)
+}
+
+/// `PUT /api/attachments/{sha256}`: the same for an attachment.
+async fn upload_attachment(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    Path(sha256): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    upload(state, caller, sha256, headers, body, Kind::Attachment).await
+}
+
+async fn upload(
+    state: AppState,
+    caller: CurrentUser,
+    sha256: String,
+    headers: HeaderMap,
+    body: Body,
+    kind: Kind,
+) -> Result<Response, ApiError> {
     let sha256 = name(&sha256).ok_or_else(invalid_name)?;
-    let span = span(&headers, state.blobs.limits.max_bytes)?;
+    let span = span(&headers, kind.max_bytes(&state.blobs), kind)?;
     let _slot = state
         .blobs
         .upload_slot(&caller.user.id)
@@ -291,6 +399,7 @@ async fn upload(
         Some(upload) if upload.received == upload.bytes => {
             drain(body).await;
             let writer = Writer {
+                kind,
                 blobs: &state.blobs,
                 sha256: &sha256,
                 user: &caller.user.id,
@@ -308,6 +417,7 @@ async fn upload(
         found => found,
     };
     let mut writer = Writer {
+        kind,
         blobs: &state.blobs,
         sha256: &sha256,
         user: &caller.user.id,
@@ -334,6 +444,7 @@ async fn drain(body: Body) {
 
 /// Streams one request's bytes into an upload, a part at a time.
 struct Writer<'a> {
+    kind: Kind,
     blobs: &'a Blobs,
     sha256: &'a str,
     user: &'a str,
@@ -381,7 +492,7 @@ impl Writer<'_> {
                     tracing::debug!(%error, "upload body cut off");
                     // Keep what arrived, unless it is too little to tell what it is.
                     if !pending.is_empty()
-                        && (self.upload.is_some() || pending.len() >= 12)
+                        && (self.upload.is_some() || self.kind.keeps_first(&pending))
                         && let Some(refused) = self.store(pending.freeze()).await?
                     {
                         return Ok(Written::Refused(refused));
@@ -416,12 +527,8 @@ impl Writer<'_> {
         let hashed = part.clone();
         match &self.upload {
             None => {
-                let Some(mime) = sniff(&part) else {
-                    return Err(ApiError::new(
-                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                        "not_an_image",
-                        "只接受照片 (only JPEG, PNG, WebP and HEIC photos are accepted)",
-                    ));
+                let Some(mime) = self.kind.sniff(&part) else {
+                    return Err(self.kind.unsupported());
                 };
                 match store
                     .begin(self.sha256, self.user, mime, self.total, part)
@@ -431,6 +538,14 @@ impl Writer<'_> {
                     Begun::Created(upload) => self.upload = Some(upload),
                     Begun::Raced { received } => return Ok(Some(offset_mismatch(received))),
                 }
+            }
+            // Plain text stays text to its end; nothing else is checked past the first part.
+            // What was stored goes: it can never become a blob.
+            Some(upload)
+                if upload.mime == attachments::TEXT && !attachments::text_part_ok(&part) =>
+            {
+                store.delete(upload.id).await.map_err(storage)?;
+                return Err(self.kind.unsupported());
             }
             Some(upload) => match store
                 .append(upload.id, self.offset, part)

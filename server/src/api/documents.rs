@@ -3,7 +3,8 @@
 //! - `GET /api/records/{id}/document.docx`: the 督办单 of a 督办事项, the 调研报告 of a 调研记录;
 //! - `GET /api/records/{id}/urges/{entry}/notice.docx`: the 催办通知单 of one urge;
 //! - `GET /api/records/{id}/dossier.zip`: the dossier (归档): the document (and every urge's
-//!   notice), every photo full size, and the history as CSV;
+//!   notice), every photo full size, every attachment under its own name, and the history
+//!   as CSV;
 //! - `GET /api/settings/documents` (anyone signed in: the app prints the same heading) and
 //!   `PUT` (admins): the issuing body's name printed as the 红头.
 //!
@@ -24,8 +25,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use duyan_shared::DocumentId;
 use duyan_shared::api::DocumentSettings;
-use duyan_shared::records::{PhotoRef, Record};
-use futures_util::{StreamExt, TryStreamExt};
+use duyan_shared::records::Record;
 
 use super::{ApiError, Json};
 use crate::access::Content;
@@ -33,7 +33,7 @@ use crate::access::Reader;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::blobs::export::{self, File};
-use crate::documents::{self, Context, DOCX, Rendition, dossier, images, settings};
+use crate::documents::{self, Context, DOCX, dossier, settings};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -62,51 +62,6 @@ async fn record_for(
     }
 }
 
-/// The photos among `photos` the server has, scaled for a document: read and decoded a couple
-/// at a time (the thumbnails' permits), on the blocking pool. A photo that cannot be decoded
-/// is left out (the document names it as missing) and logged.
-async fn renditions(
-    state: &AppState,
-    reader: &Reader,
-    photos: &[&PhotoRef],
-) -> Result<HashMap<String, Rendition>, ApiError> {
-    let mut names: Vec<String> = photos.iter().map(|p| p.sha256.clone()).collect();
-    names.sort_unstable();
-    names.dedup();
-    let blobs = crate::blobs::finished(&state.pool, reader, &names)
-        .await
-        .map_err(ApiError::internal)?;
-    let jobs = blobs
-        .into_values()
-        .filter(|blob| images::supported(&blob.mime))
-        .map(|blob| async move {
-            let _permit = state
-                .blobs
-                .thumbnails
-                .acquire()
-                .await
-                .map_err(ApiError::internal)?;
-            let mut bytes = Vec::with_capacity(usize::try_from(blob.bytes).unwrap_or(0));
-            let mut parts = state.blobs.store.read(blob.id);
-            while let Some(part) = parts.try_next().await.map_err(ApiError::internal)? {
-                bytes.extend_from_slice(&part);
-            }
-            let made = tokio::task::spawn_blocking(move || images::render(&bytes)).await?;
-            Ok::<_, ApiError>(match made {
-                Ok(rendition) => Some((blob.sha256, rendition)),
-                Err(error) => {
-                    tracing::info!(sha256 = %blob.sha256, %error, "cannot place a photo in a document");
-                    None
-                }
-            })
-        });
-    let made: Vec<Option<(String, Rendition)>> = futures_util::stream::iter(jobs)
-        .buffer_unordered(2)
-        .try_collect()
-        .await?;
-    Ok(made.into_iter().flatten().collect())
-}
-
 /// What a document of `record` is: its file name and its bytes.
 async fn build(
     state: &AppState,
@@ -116,7 +71,10 @@ async fn build(
 ) -> Result<Option<(String, Vec<u8>)>, ApiError> {
     let photos = match urge {
         Some(_) => HashMap::new(),
-        None => renditions(state, reader, &documents::embedded_photos(&record)).await?,
+        None => {
+            super::renditions::for_document(state, reader, &documents::embedded_photos(&record))
+                .await?
+        }
     };
     let issuer = settings::issuer(&state.pool).await?;
     let directory = state.directory.current();
@@ -242,7 +200,12 @@ async fn dossier_zip(
     }
 
     let entries = dossier::photo_entries(&record);
-    let mut names: Vec<String> = entries.iter().map(|e| e.sha256.clone()).collect();
+    let attached = dossier::attachment_entries(&record);
+    let mut names: Vec<String> = entries
+        .iter()
+        .map(|e| e.sha256.clone())
+        .chain(attached.iter().map(|a| a.sha256.clone()))
+        .collect();
     names.sort_unstable();
     names.dedup();
     let blobs = crate::blobs::finished(&state.pool, &reader, &names)
@@ -250,8 +213,10 @@ async fn dossier_zip(
         .map_err(ApiError::internal)?;
     let mut missing = String::new();
     let mut total = 0u64;
+    let is_attachment =
+        |blob: &&crate::blobs::Blob| crate::blobs::attachments::is_attachment(&blob.mime);
     for entry in entries {
-        match blobs.get(&entry.sha256) {
+        match blobs.get(&entry.sha256).filter(|b| !is_attachment(b)) {
             Some(blob) => {
                 total += blob.bytes;
                 files.push(File::Photo {
@@ -262,18 +227,41 @@ async fn dossier_zip(
             None => missing.push_str(&format!("{} ({})\n", entry.stem, entry.sha256)),
         }
     }
+    let mut missing_files = String::new();
+    for entry in attached {
+        match blobs.get(&entry.sha256).filter(is_attachment) {
+            Some(blob) => {
+                total += blob.bytes;
+                files.push(File::Stored {
+                    name: entry.name,
+                    blob: blob.clone(),
+                });
+            }
+            None => missing_files.push_str(&format!("{} ({})\n", entry.name, entry.sha256)),
+        }
+    }
     let limit = state.blobs.limits.max_export_bytes;
     if total > limit {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "export_too_large",
-            format!("照片过多 (the photos take {total} bytes, at most {limit} per dossier)"),
+            format!(
+                "照片和附件过多 (the photos and attachments take {total} bytes, at most {limit} per dossier)"
+            ),
         ));
     }
     if !missing.is_empty() {
         files.push(File::Text {
             name: "缺少的照片.txt".into(),
             text: format!("尚未上传到服务器的照片 (photos not uploaded yet):\n{missing}"),
+        });
+    }
+    if !missing_files.is_empty() {
+        files.push(File::Text {
+            name: "缺少的附件.txt".into(),
+            text: format!(
+                "尚未上传到服务器的附件 (attachments not uploaded yet):\n{missing_files}"
+            ),
         });
     }
 

@@ -29,6 +29,7 @@ pub mod ledger;
 pub mod list;
 pub mod notifications;
 pub mod records;
+mod renditions;
 pub mod scope;
 pub mod weekly;
 pub mod xlsx;

@@ -87,9 +87,11 @@ pub fn extension(mime: &str) -> &'static str {
     }
 }
 
-/// A file of the zip: a stored photo, a short text, or bytes made for it (a document).
+/// A file of the zip: a stored photo, a stored blob under a name of its own (an attachment),
+/// a short text, or bytes made for it (a document).
 pub enum File {
     Photo { entry: Entry, blob: Blob },
+    Stored { name: String, blob: Blob },
     Text { name: String, text: String },
     Bytes { name: String, bytes: Vec<u8> },
 }
@@ -136,6 +138,13 @@ fn write(
                 let name = format!("{}.{}", entry.stem, extension(&blob.mime));
                 zip.start_file(name, options.last_modified_time(zip_time(entry.taken_at)))
                     .map_err(io::Error::other)?;
+                let mut parts = store.read(blob.id);
+                while let Some(part) = runtime.block_on(parts.next()) {
+                    zip.write_all(&part.map_err(io::Error::other)?)?;
+                }
+            }
+            File::Stored { name, blob } => {
+                zip.start_file(name, options).map_err(io::Error::other)?;
                 let mut parts = store.read(blob.id);
                 while let Some(part) = runtime.block_on(parts.next()) {
                     zip.write_all(&part.map_err(io::Error::other)?)?;
@@ -232,6 +241,7 @@ mod tests {
             before_photos: vec![photo('d')],
             after_photos: vec![photo('e')],
             geo: None,
+            attachments: None,
         }];
         let stems: Vec<String> = entries_of(3, &item).into_iter().map(|e| e.stem).collect();
         assert_eq!(

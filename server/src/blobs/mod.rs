@@ -14,9 +14,11 @@
 //! use (`record_photos`, written by the projection). Photos no record has referenced for [`KEEP_UNREFERENCED_DAYS`] are removed by
 //! [`spawn_cleanup`].
 
+pub mod attachments;
 pub mod export;
 pub mod leases;
 pub mod postgres;
+pub mod renditions;
 pub mod thumb;
 
 use std::collections::HashMap;
@@ -269,6 +271,8 @@ pub async fn finished(
 pub struct BlobLimits {
     /// The largest photo accepted, in bytes.
     pub max_bytes: u64,
+    /// The largest attachment accepted, in bytes.
+    pub max_attachment_bytes: u64,
     /// Uploads one user may run at once (all processes together).
     pub uploads_per_user: usize,
     /// The most photo bytes one export (`GET /api/ledger.zip`) may hold.
@@ -279,6 +283,7 @@ impl Default for BlobLimits {
     fn default() -> Self {
         Self {
             max_bytes: 15 * 1024 * 1024,
+            max_attachment_bytes: 20 * 1024 * 1024,
             uploads_per_user: 4,
             max_export_bytes: 1024 * 1024 * 1024,
         }

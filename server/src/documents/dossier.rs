@@ -1,9 +1,10 @@
 //! The dossier (归档) of a record: what goes into `GET /api/records/{id}/dossier.zip` besides
 //! the documents. Every photo the record references, full size, named by the entry it belongs
-//! to ([`photo_entries`]); the history as CSV ([`history_csv`]: who, device, when, what).
+//! to ([`photo_entries`]); every attachment under its own name ([`attachment_entries`]); the
+//! history as CSV ([`history_csv`]: who, device, when, what).
 
 use duyan_shared::Timestamp;
-use duyan_shared::records::{PhotoRef, Record};
+use duyan_shared::records::{AttachmentRef, PhotoRef, Record, attachments_of};
 
 use crate::blobs::export::{Entry, safe};
 
@@ -36,6 +37,53 @@ pub fn photo_entries(record: &Record) -> Vec<Entry> {
             }
             for f in &research.findings {
                 add("发现", &f.id, &f.photos);
+            }
+        }
+    }
+    entries
+}
+
+/// An attachment in the dossier: where it goes in the zip and which blob it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentEntry {
+    /// `附件/<entry kind>-<entry id>-<n>-<the file's name>`: unique in the zip, and the name
+    /// the person gave the file is kept.
+    pub name: String,
+    pub sha256: String,
+}
+
+/// Every attachment `record` references, entry by entry in the order a reader meets them.
+pub fn attachment_entries(record: &Record) -> Vec<AttachmentEntry> {
+    let mut entries = Vec::new();
+    let mut add = |kind: &str, id: &str, files: &Option<Vec<AttachmentRef>>| {
+        for (n, file) in (1..).zip(attachments_of(files)) {
+            entries.push(AttachmentEntry {
+                name: format!("附件/{kind}-{}-{n}-{}", safe(id, 40), safe(&file.name, 80)),
+                sha256: file.sha256.clone(),
+            });
+        }
+    };
+    match record {
+        Record::Duban(item) => {
+            for p in &item.progress {
+                add("进展", &p.id, &p.attachments);
+            }
+            for c in &item.site_checks {
+                add("现场督办", &c.id, &c.attachments);
+            }
+            for i in &item.instructions {
+                add("批示", &i.id, &i.attachments);
+            }
+        }
+        Record::Research(research) => {
+            for v in &research.visits {
+                add("走访", &v.id, &v.attachments);
+            }
+            for f in &research.findings {
+                add("发现", &f.id, &f.attachments);
+            }
+            for i in &research.instructions {
+                add("批示", &i.id, &i.attachments);
             }
         }
     }
@@ -84,7 +132,7 @@ fn quoted(field: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use duyan_shared::samples::{duban_item, photo};
+    use duyan_shared::samples::{attachment, duban_item, photo};
 
     use super::*;
 
@@ -101,6 +149,26 @@ mod tests {
         assert_eq!(
             line,
             "\"1970-01-01 08:00:00\",\"张三 \"\"zs\"\"\",\"'=cmd|' /C calc'!A0\",\"title, detail\""
+        );
+    }
+
+    #[test]
+    fn attachments_keep_their_names_in_a_folder_of_their_own() {
+        let mut item = duban_item();
+        item.progress[0].attachments = Some(vec![attachment('a')]);
+        item.instructions[0].attachments = Some(vec![AttachmentRef {
+            name: "../批示件.pdf".into(),
+            ..attachment('b')
+        }]);
+        let entries = attachment_entries(&Record::Duban(item.clone()));
+        let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+        let (p, i) = (&item.progress[0].id, &item.instructions[0].id);
+        assert_eq!(
+            names,
+            [
+                format!("附件/进展-{p}-1-整改报告.pdf"),
+                format!("附件/批示-{i}-1-_批示件.pdf")
+            ]
         );
     }
 

@@ -84,6 +84,9 @@ pub fn duban_sheet(item: &DubanItem, ctx: &Context<'_>) -> Result<Vec<u8>, Docum
                 ))
                 .into(),
             );
+            if let Some(line) = super::attachments_line(&i.attachments) {
+                blocks.push(body(&line).into());
+            }
         }
     }
 
@@ -123,6 +126,9 @@ pub fn duban_sheet(item: &DubanItem, ctx: &Context<'_>) -> Result<Vec<u8>, Docum
                 if let Some(problems) = p.problems.as_deref().filter(|s| !s.is_empty()) {
                     text.push_str(&format!("\n存在问题：{problems}"));
                 }
+                if let Some(line) = super::attachments_line(&p.attachments) {
+                    text.push_str(&format!("\n{line}"));
+                }
                 vec![
                     date(p.at),
                     p.percent
@@ -155,6 +161,9 @@ pub fn duban_sheet(item: &DubanItem, ctx: &Context<'_>) -> Result<Vec<u8>, Docum
                 .into(),
             );
             blocks.push(body(&format!("{}（{}）", check.findings, names.user(&check.by))).into());
+            if let Some(line) = super::attachments_line(&check.attachments) {
+                blocks.push(body(&line).into());
+            }
             let photos: Vec<_> = check
                 .before_photos
                 .iter()

@@ -25,7 +25,7 @@ use std::io::Cursor;
 
 use docx_rs::{Docx, Paragraph, Pic, Run, Table, TableCell, TableRow, WidthType};
 use duyan_shared::Timestamp;
-use duyan_shared::records::{PhotoRef, Record};
+use duyan_shared::records::{AttachmentRef, PhotoRef, Record, attachments_of};
 
 pub use bulletin::bulletin;
 pub use duban::{duban_sheet, urge_notice};
@@ -33,6 +33,16 @@ pub use images::Rendition;
 pub use research::research_report;
 
 use crate::directory::Directory;
+
+/// `附件：a.pdf、b.docx` for an entry's attachments, `None` when it has none. Documents name
+/// the files; the dossier holds them.
+pub(crate) fn attachments_line(files: &Option<Vec<AttachmentRef>>) -> Option<String> {
+    let files = attachments_of(files);
+    (!files.is_empty()).then(|| {
+        let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+        format!("附件：{}", names.join("、"))
+    })
+}
 
 /// The media type of a Word document.
 pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";

@@ -125,6 +125,9 @@ pub fn research_report(
         if let Some(s) = finding.suggestion.as_deref().filter(|s| !s.is_empty()) {
             blocks.push(body(&format!("建议：{s}")).into());
         }
+        if let Some(line) = super::attachments_line(&finding.attachments) {
+            blocks.push(body(&line).into());
+        }
         let photos: Vec<_> = (1..)
             .zip(&finding.photos)
             .map(|(k, p)| {
@@ -182,6 +185,9 @@ pub fn research_report(
                 ))
                 .into(),
             );
+            if let Some(line) = super::attachments_line(&i.attachments) {
+                blocks.push(body(&line).into());
+            }
         }
     }
 

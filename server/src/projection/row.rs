@@ -381,6 +381,7 @@ mod tests {
             before_photos: vec![photo('e'), photo('a')],
             after_photos: vec![photo('f'), bogus],
             geo: None,
+            attachments: None,
         }];
         let row = Row::of(&view(item)).unwrap();
         let expected: Vec<String> = ['a', 'c', 'e', 'f']

@@ -697,6 +697,7 @@ async fn reindex_rebuilds_the_photo_references(pool: PgPool) {
         before_photos: vec![photo('4')],
         after_photos: vec![photo('5')],
         geo: None,
+        attachments: None,
     }];
     check.progress = vec![];
     let (check_id, _) = app.put(check, &sup.id).await;
@@ -818,6 +819,7 @@ async fn the_ledger_exports_its_photos_as_a_zip_named_by_record_and_entry(pool: 
                 before_photos: vec![photo_of(&photos[2], &zhang.id)],
                 after_photos: vec![not_uploaded.clone()],
                 geo: None,
+                attachments: None,
             }],
             ..item("阀井/污水整改", "plant-2", &zhang.id, &sup.id)
         },

@@ -170,6 +170,7 @@ fn instruction(id: &str, at: Timestamp, by: &str, text: &str) -> Instruction {
         at,
         by: by.into(),
         text: text.into(),
+        attachments: None,
     }
 }
 

@@ -6,8 +6,10 @@
 
 mod access;
 mod admin_api;
+mod attachments;
 mod auth;
 mod bench_assessments;
+mod bench_documents;
 mod bench_projection;
 mod blobs;
 mod bulletins;

@@ -211,6 +211,7 @@ async fn an_urge_reaches_the_device_encrypted_and_waits_out_quiet_hours(pool: Pg
             at: duyan_shared::samples::shanghai(2026, 11, 5, 10, 0),
             by: li.id.clone(),
             text: "抓紧落实".into(),
+            attachments: None,
         });
     })
     .await;

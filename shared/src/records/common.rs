@@ -59,6 +59,34 @@ pub struct PhotoRef {
     pub by: String,
 }
 
+/// A file that is not a photo (PDF, Word, Excel, WPS, ODF or plain text: 整改报告, 汇报材料, a
+/// scanned 批示件), referenced like a photo by the SHA-256 of its bytes, which never enter a
+/// document. Matched by `sha256` when lists merge, as photos are.
+///
+/// The server accepts the bytes only if their content is one of those formats (magic bytes,
+/// not the name): see `server/src/blobs/attachments.rs`. `name` is what the person chose and
+/// what a download is called; `mime` is what their device said and is informative only.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct AttachmentRef {
+    /// Lowercase hex SHA-256 of the file's bytes: the name under which the bytes are stored.
+    #[key]
+    pub sha256: String,
+    /// The file's original name, e.g. `整改报告.docx`.
+    pub name: String,
+    /// Media type as the device reported it, e.g. `application/pdf`.
+    pub mime: String,
+    /// Size of the file in bytes.
+    #[autosurgeon(with = "super::codec::int")]
+    pub bytes: u32,
+    /// User id of the person who attached it.
+    pub by: String,
+}
+
+/// The attachments of an entry: entries written before attachments existed have none.
+pub fn attachments_of(list: &Option<Vec<AttachmentRef>>) -> &[AttachmentRef] {
+    list.as_deref().unwrap_or_default()
+}
+
 /// 领导批示: a leader's written instruction on a record.
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct Instruction {
@@ -71,4 +99,8 @@ pub struct Instruction {
     pub by: String,
     /// The instruction.
     pub text: String,
+    /// Files given with it (a scanned 批示件); absent in entries written before attachments
+    /// existed.
+    #[autosurgeon(missing = "Option::default")]
+    pub attachments: Option<Vec<AttachmentRef>>,
 }

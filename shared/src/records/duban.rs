@@ -3,7 +3,7 @@
 use autosurgeon::{Hydrate, Reconcile, Text};
 
 use super::codec::Percent;
-use super::common::{Geo, Instruction, PhotoRef};
+use super::common::{AttachmentRef, Geo, Instruction, PhotoRef};
 use super::status::DubanStatus;
 use crate::document_id::DocumentId;
 use crate::time::Timestamp;
@@ -159,6 +159,9 @@ pub struct Progress {
     /// Where it was written.
     #[autosurgeon(missing = "Option::default")]
     pub geo: Option<Geo>,
+    /// Files given with it; absent in entries written before attachments existed.
+    #[autosurgeon(missing = "Option::default")]
+    pub attachments: Option<Vec<AttachmentRef>>,
 }
 
 /// 催办: a reminder sent to the units.
@@ -250,6 +253,9 @@ pub struct SiteCheck {
     /// Device location during the check.
     #[autosurgeon(missing = "Option::default")]
     pub geo: Option<Geo>,
+    /// Files given with it (a 整改报告); absent in entries written before attachments existed.
+    #[autosurgeon(missing = "Option::default")]
+    pub attachments: Option<Vec<AttachmentRef>>,
 }
 
 /// 评价: how the matter was handled. One per item; a later evaluation replaces it.

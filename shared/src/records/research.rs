@@ -2,7 +2,7 @@
 
 use autosurgeon::{Hydrate, Reconcile, Text};
 
-use super::common::{Geo, Instruction, PhotoRef};
+use super::common::{AttachmentRef, Geo, Instruction, PhotoRef};
 use super::status::ResearchStatus;
 use crate::document_id::DocumentId;
 use crate::time::Timestamp;
@@ -94,6 +94,9 @@ pub struct Visit {
     pub notes: Text,
     /// Photos taken.
     pub photos: Vec<PhotoRef>,
+    /// Files given with it; absent in entries written before attachments existed.
+    #[autosurgeon(missing = "Option::default")]
+    pub attachments: Option<Vec<AttachmentRef>>,
 }
 
 /// A problem or fact found during the research.
@@ -126,6 +129,9 @@ pub struct Finding {
     /// The 督办事项 created from this finding, if any.
     #[autosurgeon(missing = "Option::default")]
     pub duban_ref: Option<DocumentId>,
+    /// Files given with it; absent in entries written before attachments existed.
+    #[autosurgeon(missing = "Option::default")]
+    pub attachments: Option<Vec<AttachmentRef>>,
 }
 
 /// 调研报告, in its four customary sections.

@@ -8,7 +8,10 @@
 //!   extension requests, and change nothing about what was assigned to them.
 //!
 //! Photos travel inside entries (progress, site checks, visits, findings), so whoever may
-//! append such an entry may add photos with it.
+//! append such an entry may add photos with it. Attachments (`attachments`, files that are not
+//! photos) follow the same rule: they travel inside progress entries (the closing request's
+//! included), 批示, site checks, visits and findings, so whoever may append the entry may attach
+//! files with it, and nobody adds them to an entry afterwards (entries are traces).
 
 use super::Role::{self, Handler, Leader, Researcher, Supervisor};
 use crate::records::RecordKind::{self, Duban, Research};

@@ -206,16 +206,17 @@ macro_rules! objects {
 objects! {
     Geo { lat, lng, accuracy }
     PhotoRef { sha256, mime, bytes, width, height, taken_at, geo, caption, by }
-    Instruction { id, at, by, text }
+    AttachmentRef { sha256, name, mime, bytes, by }
+    Instruction { id, at, by, text, attachments }
 
     SourceRef { record, entry_id }
     Milestone { id, title, due, done_at }
-    Progress { id, at, by, percent, text, problems, photos, geo }
+    Progress { id, at, by, percent, text, problems, photos, geo, attachments }
     Urge { id, at, by, level, message }
     ExtensionRequest { id, at, by, new_deadline, reason, decision }
     ExtensionDecision { verdict, at, by, comment }
     Review { id, at, by, verdict, opinion }
-    SiteCheck { id, at, by, place, findings, before_photos, after_photos, geo }
+    SiteCheck { id, at, by, place, findings, before_photos, after_photos, geo, attachments }
     Evaluation { at, by, score, rating, comment }
     DubanItem {
         doc_no, title, detail, source, source_ref, level, parent, category, urgency, is_major,
@@ -225,8 +226,11 @@ objects! {
     }
 
     Period { from, to }
-    Visit { id, at, by, place, address, geo, method, people_met, notes, photos }
-    Finding { id, at, by, visit_id, text, category, severity, photos, geo, suggestion, duban_ref }
+    Visit { id, at, by, place, address, geo, method, people_met, notes, photos, attachments }
+    Finding {
+        id, at, by, visit_id, text, category, severity, photos, geo, suggestion, duban_ref,
+        attachments,
+    }
     Report { basic_situation, problems, cause_analysis, countermeasures }
     Suggestion { id, at, by, text, status, duban_ref }
     ResearchRecord {

@@ -10,7 +10,7 @@ use automerge::{AutoCommit, ObjId, ObjType, Prop, ROOT, ReadDoc, ScalarValue, Va
 
 use super::shape::*;
 use crate::records::*;
-use crate::samples::{duban_item, photo, research_record, shanghai};
+use crate::samples::{attachment, duban_item, photo, research_record, shanghai};
 
 const DOC_ID: &str = "3UCRm6WocHEqn6jZE8wJ8wD8ZfQy";
 
@@ -38,6 +38,8 @@ fn full_duban_item() -> DubanItem {
         done_at: Some(at),
     }];
     item.progress[0].geo = geo();
+    item.progress[0].attachments = Some(vec![attachment('f')]);
+    item.instructions[0].attachments = Some(vec![attachment('f')]);
     item.urges = vec![Urge {
         id: "u1".into(),
         at,
@@ -74,6 +76,7 @@ fn full_duban_item() -> DubanItem {
         before_photos: vec![photo('c')],
         after_photos: vec![photo('d')],
         geo: geo(),
+        attachments: Some(vec![attachment('f')]),
     }];
     item.evaluation = Some(Evaluation {
         at,
@@ -92,6 +95,8 @@ fn full_research_record() -> ResearchRecord {
     record.visits[0].address = Some("二号厂区东门".into());
     record.findings[0].photos = vec![photo('e')];
     record.findings[0].geo = record.visits[0].geo.clone();
+    record.visits[0].attachments = Some(vec![attachment('f')]);
+    record.findings[0].attachments = Some(vec![attachment('f')]);
     record.suggestions = vec![Suggestion {
         id: "g1".into(),
         at,
@@ -105,6 +110,7 @@ fn full_research_record() -> ResearchRecord {
         at,
         by: "u-wang".into(),
         text: "同意".into(),
+        attachments: Some(vec![attachment('f')]),
     }];
     record
 }

@@ -1,6 +1,7 @@
 // Photos as a person on site takes them: attached to a progress entry with no network, still
 // there after a reload, uploaded by the app itself once the network is back, and shown to the
-// supervisor on another device with the time and place the camera wrote into the photo. And an
+// supervisor on another device with the time and place the camera wrote into the photo; a PDF
+// and a DOCX attached with it go the same way and download byte for byte. And an
 // upload cut short goes on from where the server's bytes end; a photo whose EXIF has no
 // position takes the phone's, and a position reported with accuracy 0 is flagged.
 
@@ -27,6 +28,16 @@ const FIXTURE_SHA256 = createHash("sha256").update(readFileSync(FIXTURE)).digest
 /** What the fixture's EXIF says, as the viewer shows it (Asia/Shanghai). */
 const EXIF_TIME = "2026-03-14 09:26:53";
 const EXIF_PLACE = "31.230417, 121.473700";
+/** Files that are not photos (see fixtures/README.md). */
+const PDF = new URL("./fixtures/report.pdf", import.meta.url);
+const DOCX = new URL("./fixtures/material.docx", import.meta.url);
+const PDF_NAME = "整改报告.pdf";
+const DOCX_NAME = "汇报材料.docx";
+const sha256Of = bytes => createHash("sha256").update(bytes).digest("hex");
+
+/** The attachment named `name` in the timeline entry containing `text`. */
+const entryFile = (page, text, name) =>
+  timelineEntry(page, text).getByTestId("attachment").filter({ hasText: name });
 
 /** The first thumbnail of the timeline entry containing `text`. */
 const entryThumb = (page, text) => timelineEntry(page, text).getByTestId("photo-thumb").first();
@@ -79,7 +90,7 @@ function stored(page, userId, sha256) {
   );
 }
 
-file.test("a photo attached offline survives a reload, uploads by itself online, and the supervisor sees it with its EXIF time and place", async session => {
+file.test("a photo, a PDF and a DOCX attached offline survive a reload, upload by themselves online; the supervisor sees the photo with its EXIF time and place and downloads the same bytes", async session => {
   const { users } = session;
   const title = "二号泵房阀井污水外溢";
   const li = await session.signedIn("li", users.li);
@@ -104,6 +115,18 @@ file.test("a photo attached offline survives a reload, uploads by itself online,
   await zhang.getByTestId("photo-input").setInputFiles(FIXTURE.pathname);
   const picked = zhang.getByTestId("form-progress").getByTestId("photo-thumb");
   await shows(picked, "waiting");
+  // The 整改报告 and the 汇报材料, under the names the person's files have.
+  await zhang.getByTestId("attachment-input").setInputFiles([
+    { name: PDF_NAME, mimeType: "application/pdf", buffer: readFileSync(PDF) },
+    { name: DOCX_NAME, mimeType: "application/vnd.openxmlformats-officedocument.wordprocessingml.document", buffer: readFileSync(DOCX) },
+  ]);
+  const files = zhang.getByTestId("form-progress").getByTestId("attachment");
+  await files.nth(1).waitFor();
+  assert.deepEqual(await files.evaluateAll(items => items.map(i => i.dataset.state)), ["waiting", "waiting"]);
+  // A file that is none of the accepted kinds never joins the form.
+  await zhang.getByTestId("attachment-input").setInputFiles({ name: "setup.pdf", mimeType: "application/pdf", buffer: Buffer.from("MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0", "latin1") });
+  await zhang.getByTestId("attachment-error").waitFor();
+  assert.equal(await files.count(), 2);
   await picked.scrollIntoViewIfNeeded();
   await session.screenshot(zhang, "photo-form-offline");
   const sha256 = await picked.getAttribute("data-sha256");
@@ -122,11 +145,26 @@ file.test("a photo attached offline survives a reload, uploads by itself online,
   await session.screenshot(zhang, "photo-timeline-offline");
   const waiting = await stored(zhang, users.zhang.id, sha256);
   assert.deepEqual(waiting, { isArrayBuffer: true, sha256, state: "waiting" });
+  // The files too: named by their own bytes, waiting with them on the phone.
+  for (const [path, name] of [[PDF, PDF_NAME], [DOCX, DOCX_NAME]]) {
+    const hash = sha256Of(readFileSync(path));
+    const item = entryFile(zhang, report, name);
+    await item.and(zhang.locator('[data-state="waiting"]')).waitFor();
+    assert.equal(await item.getAttribute("data-sha256"), hash);
+    assert.deepEqual(await stored(zhang, users.zhang.id, hash), { isArrayBuffer: true, sha256: hash, state: "waiting" });
+  }
+  await entryFile(zhang, report, DOCX_NAME).scrollIntoViewIfNeeded();
+  await session.screenshot(zhang, "attachments-timeline-offline");
 
   // Back online: nobody touches anything, the photo goes up, and only then leaves the phone.
   await setOnline(zhang, true);
   await shows(entryThumb(zhang, report), "uploaded");
   assert.deepEqual(await stored(zhang, users.zhang.id, sha256), { isArrayBuffer: false, sha256: null, state: null });
+  for (const [path, name] of [[PDF, PDF_NAME], [DOCX, DOCX_NAME]]) {
+    await entryFile(zhang, report, name).and(zhang.locator('[data-state="uploaded"]')).waitFor();
+    const hash = sha256Of(readFileSync(path));
+    assert.deepEqual(await stored(zhang, users.zhang.id, hash), { isArrayBuffer: false, sha256: null, state: null });
+  }
 
   // The supervisor's device shows the thumbnail from the server, and the viewer the photo's
   // own time and place (EXIF), and who took it.
@@ -147,6 +185,29 @@ file.test("a photo attached offline survives a reload, uploads by itself online,
     width => width === 1600,
   );
   await session.screenshot(li, "photo-viewer");
+
+  // The supervisor downloads both files from the server: the same bytes, under their names.
+  await li.getByTestId("photo-viewer-close").click();
+  await li.getByTestId("photo-viewer").waitFor({ state: "detached" });
+  await entryFile(li, report, DOCX_NAME).scrollIntoViewIfNeeded();
+  await session.screenshot(li, "attachments-supervisor");
+  // The name the app gives the download (the anchor's `download`): Debian's Chromium reports
+  // every blob download in the app's pages as "download" to Playwright, whatever the anchor
+  // says (a bare page keeps the name), so the name is read where the app sets it.
+  await li.evaluate(() => {
+    window.__downloadNames = [];
+    const click = HTMLAnchorElement.prototype.click;
+    HTMLAnchorElement.prototype.click = function () {
+      if (this.download) window.__downloadNames.push(this.download);
+      return click.call(this);
+    };
+  });
+  for (const [path, name] of [[PDF, PDF_NAME], [DOCX, DOCX_NAME]]) {
+    const [download] = await Promise.all([li.waitForEvent("download"), entryFile(li, report, name).getByTestId("attachment-download").click()]);
+    const saved = readFileSync(await download.path());
+    assert.equal(sha256Of(saved), sha256Of(readFileSync(path)), `${name}: the same bytes`);
+  }
+  assert.deepEqual(await li.evaluate(() => window.__downloadNames), [PDF_NAME, DOCX_NAME]);
 
   // The bytes on the server are exactly the ones named in the record.
   const { access_token: token } = await session.fx.signIn(session.server, users.li);

@@ -6,7 +6,7 @@ import { text, val, vals } from "../domain/scalar";
 import { enumLabel } from "../i18n";
 import type { DirectoryData } from "../sync/directory";
 import { personName, unitName } from "../sync/directory";
-import { cnDate, cnDateTime, FieldTable, Grid, Heading, Issued, Lines, numeral, Photos, Signatures, zhT } from "./parts";
+import { attachedLine, cnDate, cnDateTime, FieldTable, Grid, Heading, Issued, Lines, numeral, Photos, Signatures, zhT } from "./parts";
 
 function joined(list: string[]): string {
   return list.length ? list.join("、") : "—";
@@ -53,7 +53,7 @@ export function DubanPaper({ item, dir, issuer, today }: { item: DubanItem; dir:
       {instructions.length ? (
         <>
           {next("领导批示")}
-          {instructions.map((i) => <p key={text(i.id)}>{`${text(i.text)}（${personName(dir, text(i.by))}，${cnDate(i.at)}）`}</p>)}
+          {instructions.map((i) => <p key={text(i.id)}>{`${text(i.text)}（${personName(dir, text(i.by))}，${cnDate(i.at)}）${attachedLine(i.attachments)}`}</p>)}
         </>
       ) : null}
       {milestones.length ? (
@@ -69,7 +69,7 @@ export function DubanPaper({ item, dir, issuer, today }: { item: DubanItem; dir:
           rows={progress.map((p) => [
             cnDate(p.at),
             p.percent === null || p.percent === undefined ? "—" : `${p.percent}%`,
-            text(p.text) + (val(p.problems) ? `\n存在问题：${val(p.problems)}` : ""),
+            text(p.text) + (val(p.problems) ? `\n存在问题：${val(p.problems)}` : "") + attachedLine(p.attachments),
             personName(dir, text(p.by)),
           ])}
         />
@@ -82,7 +82,7 @@ export function DubanPaper({ item, dir, issuer, today }: { item: DubanItem; dir:
           {checks.map((c, n) => (
             <section key={text(c.id)}>
               <h3>{`（${numeral(n + 1)}）${cnDate(c.at)}，${text(c.place)}`}</h3>
-              <p>{`${text(c.findings)}（${personName(dir, text(c.by))}）`}</p>
+              <p>{`${text(c.findings)}（${personName(dir, text(c.by))}）${attachedLine(c.attachments)}`}</p>
               <Photos
                 photos={[
                   ...(c.before_photos ?? []).map((photo) => ({ photo, caption: caption("整改前", photo) })),

@@ -6,7 +6,7 @@ import { text, val, vals } from "../domain/scalar";
 import { enumLabel } from "../i18n";
 import type { DirectoryData } from "../sync/directory";
 import { personName, unitName } from "../sync/directory";
-import { cnDate, cnDateTime, FieldTable, Grid, Heading, Issued, Lines, numeral, Photos, Signatures, zhT } from "./parts";
+import { attachedLine, cnDate, cnDateTime, FieldTable, Grid, Heading, Issued, Lines, numeral, Photos, Signatures, zhT } from "./parts";
 
 const SUGGESTION: Record<string, string> = { proposed: "已提出", adopted: "已采纳", implemented: "已落实" };
 
@@ -81,7 +81,7 @@ export function ResearchPaper({ record, dir, issuer, today }: { record: Research
       {instructions.length ? (
         <>
           <h2>五、领导批示</h2>
-          {instructions.map((i) => <p key={text(i.id)}>{`${text(i.text)}（${personName(dir, text(i.by))}，${cnDate(i.at)}）`}</p>)}
+          {instructions.map((i) => <p key={text(i.id)}>{`${text(i.text)}（${personName(dir, text(i.by))}，${cnDate(i.at)}）${attachedLine(i.attachments)}`}</p>)}
         </>
       ) : null}
       <Signatures who={["调研组负责人", "审核人"]} />

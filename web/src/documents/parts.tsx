@@ -3,7 +3,7 @@
 
 import type { ReactNode } from "react";
 
-import type { PhotoRef } from "../generated/records";
+import type { AttachmentRef, PhotoRef } from "../generated/records";
 import { text } from "../domain/scalar";
 import { localParts } from "../domain/time";
 import { translate, type MessageKey, type Translate } from "../i18n";
@@ -13,6 +13,11 @@ import { useThumbnail, usePhotoQueue } from "../photos/hooks";
 export const zhT: Translate = (key: MessageKey, vars) => translate("zh-CN", key, vars);
 
 /** `2026年12月5日` in Asia/Shanghai, as the server prints it. */
+/** A line `附件：a.pdf、b.docx` after an entry with files, as the Word documents name them; "" without. */
+export function attachedLine(files: readonly AttachmentRef[] | null | undefined): string {
+  return files?.length ? `\n附件：${files.map((f) => text(f.name)).join("、")}` : "";
+}
+
 export function cnDate(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return "—";
   const { y, m, d } = localParts(ms);

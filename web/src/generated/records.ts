@@ -424,6 +424,8 @@ export interface Progress {
   photos: PhotoRef[];
   /** Where it was written. */
   geo?: Geo | null;
+  /** Files given with it; absent in entries written before attachments existed. */
+  attachments?: AttachmentRef[] | null;
 }
 
 /**
@@ -461,6 +463,28 @@ export interface Geo {
   lng: number;
   /** Radius in metres within which the true position lies, as reported by the device. */
   accuracy: number;
+}
+
+/**
+ * A file that is not a photo (PDF, Word, Excel, WPS, ODF or plain text: 整改报告, 汇报材料, a
+ * scanned 批示件), referenced like a photo by the SHA-256 of its bytes, which never enter a
+ * document. Matched by `sha256` when lists merge, as photos are.
+ *
+ * The server accepts the bytes only if their content is one of those formats (magic bytes,
+ * not the name): see `server/src/blobs/attachments.rs`. `name` is what the person chose and
+ * what a download is called; `mime` is what their device said and is informative only.
+ */
+export interface AttachmentRef {
+  /** Lowercase hex SHA-256 of the file's bytes: the name under which the bytes are stored. */
+  sha256: Scalar;
+  /** The file's original name, e.g. `整改报告.docx`. */
+  name: Scalar;
+  /** Media type as the device reported it, e.g. `application/pdf`. */
+  mime: Scalar;
+  /** Size of the file in bytes. */
+  bytes: number;
+  /** User id of the person who attached it. */
+  by: Scalar;
 }
 
 /** 催办: a reminder sent to the units. */
@@ -529,6 +553,11 @@ export interface Instruction {
   by: Scalar;
   /** The instruction. */
   text: Scalar;
+  /**
+   * Files given with it (a scanned 批示件); absent in entries written before attachments
+   * existed.
+   */
+  attachments?: AttachmentRef[] | null;
 }
 
 /**
@@ -554,6 +583,8 @@ export interface SiteCheck {
   after_photos: PhotoRef[];
   /** Device location during the check. */
   geo?: Geo | null;
+  /** Files given with it (a 整改报告); absent in entries written before attachments existed. */
+  attachments?: AttachmentRef[] | null;
 }
 
 /** 评价: how the matter was handled. One per item; a later evaluation replaces it. */
@@ -646,6 +677,8 @@ export interface Visit {
   notes: string;
   /** Photos taken. */
   photos: PhotoRef[];
+  /** Files given with it; absent in entries written before attachments existed. */
+  attachments?: AttachmentRef[] | null;
 }
 
 /** A problem or fact found during the research. */
@@ -672,6 +705,8 @@ export interface Finding {
   suggestion?: Scalar | null;
   /** The 督办事项 created from this finding, if any. */
   duban_ref?: Scalar<DocumentId> | null;
+  /** Files given with it; absent in entries written before attachments existed. */
+  attachments?: AttachmentRef[] | null;
 }
 
 /** 调研报告, in its four customary sections. */

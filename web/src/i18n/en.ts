@@ -29,7 +29,7 @@ export const en: Record<keyof typeof zh, string> = {
   "net.online": "Online",
   "net.offline": "Offline",
   "net.unsynced": "Unsynced",
-  "net.photos_pending": "Photos to upload",
+  "net.photos_pending": "Files to upload",
   "net.relogin": "Sign in again",
   "sync.synced": "Synced",
   "sync.pending": "Not synced",

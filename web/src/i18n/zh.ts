@@ -28,7 +28,7 @@ export const zh = {
   "net.online": "在线",
   "net.offline": "离线",
   "net.unsynced": "待同步",
-  "net.photos_pending": "照片待上传",
+  "net.photos_pending": "文件待上传",
   "net.relogin": "重新登录",
   "sync.synced": "已同步",
   "sync.pending": "未同步",

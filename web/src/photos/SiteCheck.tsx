@@ -6,13 +6,14 @@ import { useState } from "react";
 import type { DocHandle } from "@automerge/automerge-repo/slim";
 import { Button, Space } from "antd-mobile";
 
-import type { DubanItem, DubanStatus, Geo, PhotoRef, SiteCheck as SiteCheckEntry } from "../generated/records";
+import type { AttachmentRef, DubanItem, DubanStatus, Geo, PhotoRef, SiteCheck as SiteCheckEntry } from "../generated/records";
 import type { Role } from "../generated/rules";
 import { isOpen } from "../domain/derived";
 import { mayAppend } from "../domain/permissions";
 import { newEntryId, str } from "../domain/scalar";
 import { deviceLocation } from "./capture";
 import { usePhotoT } from "./messages";
+import AttachmentPicker from "./AttachmentPicker";
 import PhotoPicker from "./PhotoPicker";
 import "./photos.css";
 
@@ -33,7 +34,8 @@ export default function SiteCheck({ handle, status, roles, me }: SiteCheckProps)
   const [findings, setFindings] = useState("");
   const [before, setBefore] = useState<PhotoRef[]>([]);
   const [after, setAfter] = useState<PhotoRef[]>([]);
-  const [busy, setBusy] = useState({ before: false, after: false });
+  const [files, setFiles] = useState<AttachmentRef[]>([]);
+  const [busy, setBusy] = useState({ before: false, after: false, files: false });
   const [geo, setGeo] = useState<Geo | null>(null);
   const [error, setError] = useState<string | null>(null);
   if (!isOpen(status) || !mayAppend("duban", "site_checks", roles)) return null;
@@ -44,6 +46,7 @@ export default function SiteCheck({ handle, status, roles, me }: SiteCheckProps)
     setFindings("");
     setBefore([]);
     setAfter([]);
+    setFiles([]);
     setGeo(null);
     setError(null);
   };
@@ -55,7 +58,7 @@ export default function SiteCheck({ handle, status, roles, me }: SiteCheckProps)
     const p = place.trim();
     const f = findings.trim();
     if (!p || !f || p.length > PLACE_MAX || f.length > FINDINGS_MAX) return setError(t("site.required"));
-    if (busy.before || busy.after) return setError(t("site.busy"));
+    if (busy.before || busy.after || busy.files) return setError(t("site.busy"));
     const entry: SiteCheckEntry = {
       id: str(newEntryId("s")),
       at: Date.now(),
@@ -65,6 +68,7 @@ export default function SiteCheck({ handle, status, roles, me }: SiteCheckProps)
       before_photos: before,
       after_photos: after,
       geo,
+      attachments: files,
     };
     handle.change((d) => void d.site_checks.push(entry));
     reset();
@@ -82,9 +86,10 @@ export default function SiteCheck({ handle, status, roles, me }: SiteCheckProps)
           <textarea className="field textarea" rows={3} data-testid="site-findings" placeholder={t("site.findings")} value={findings} onChange={(e) => setFindings(e.target.value)} />
           <PhotoPicker label={t("photo.before")} testid="site-before-input" value={before} onChange={setBefore} onBusy={(b) => setBusy((s) => ({ ...s, before: b }))} />
           <PhotoPicker label={t("photo.after")} testid="site-after-input" value={after} onChange={setAfter} onBusy={(b) => setBusy((s) => ({ ...s, after: b }))} />
+          <AttachmentPicker testid="site-attachment-input" value={files} onChange={setFiles} onBusy={(b) => setBusy((s) => ({ ...s, files: b }))} />
           {error ? <p className="error" role="alert">{error}</p> : null}
           <Space>
-            <Button size="small" color="primary" type="submit" data-testid="site-submit" disabled={busy.before || busy.after}>
+            <Button size="small" color="primary" type="submit" data-testid="site-submit" disabled={busy.before || busy.after || busy.files}>
               {t("site.submit")}
             </Button>
             <Button size="small" fill="none" onClick={reset}>

@@ -10,6 +10,27 @@ const LazyStrip = lazy(() => import("./PhotoStrip"));
 const LazyPicker = lazy(() => import("./PhotoPicker"));
 const LazyPairs = lazy(() => import("./BeforeAfter"));
 const LazySiteCheck = lazy(() => import("./SiteCheck"));
+const LazyAttachments = lazy(() => import("./AttachmentList"));
+const LazyAttachmentPicker = lazy(() => import("./AttachmentPicker"));
+
+/** The files (not photos) of an entry, each downloadable (nothing when it has none). */
+export function AttachmentList(props: ComponentProps<typeof LazyAttachments>) {
+  if (props.attachments.length === 0) return null;
+  return (
+    <Suspense fallback={null}>
+      <LazyAttachments {...props} />
+    </Suspense>
+  );
+}
+
+/** The file input of a form, with the files chosen so far. */
+export function AttachmentPicker(props: ComponentProps<typeof LazyAttachmentPicker>) {
+  return (
+    <Suspense fallback={null}>
+      <LazyAttachmentPicker {...props} />
+    </Suspense>
+  );
+}
 
 /** Thumbnails of an entry's photos (nothing when it has none). */
 export function PhotoStrip(props: ComponentProps<typeof LazyStrip>) {

@@ -1,4 +1,4 @@
-// The photo screens' words, zh-CN first, English second. Kept beside the photo code (which
+// The photo and attachment screens' words, zh-CN first, English second. Kept beside the photo code (which
 // loads on demand) rather than in the app's dictionaries, so they stay out of the first load.
 
 import { useLang } from "../i18n";
@@ -49,6 +49,16 @@ const zh = {
   "photo.error.offline": "无网络",
   "photo.error.session_ended": "登录已失效，重新登录后继续上传",
   "photo.error.too_many_uploads": "服务器繁忙",
+  "photo.error.unsupported_type": "不支持的文件类型",
+  "attach.add": "添加附件",
+  "attach.hint": "PDF、Word、Excel、WPS、文本，单个不超过 20 MB",
+  "attach.waiting": "待上传",
+  "attach.sending": "上传中",
+  "attach.size": "{kb} KB",
+  "attach.too_many": "每条记录最多 {n} 个附件",
+  "attach.not_on_server": "附件尚在上传人的手机上，上传后可下载",
+  "attach.error.unsupported_type": "不支持的文件类型（只接受 PDF、Word、Excel、WPS、ODF 文档和纯文本）",
+  "attach.error.too_large": "文件过大（单个附件不超过 {mb} MB）",
   "site.add": "现场督办",
   "site.place": "地点",
   "site.findings": "发现的问题",
@@ -106,6 +116,16 @@ const en: Record<PhotoMessage, string> = {
   "photo.error.offline": "No network",
   "photo.error.session_ended": "Signed out; uploads continue after signing in",
   "photo.error.too_many_uploads": "The server is busy",
+  "photo.error.unsupported_type": "Unsupported file type",
+  "attach.add": "Attach files",
+  "attach.hint": "PDF, Word, Excel, WPS, text; up to 20 MB each",
+  "attach.waiting": "Waiting to upload",
+  "attach.sending": "Uploading",
+  "attach.size": "{kb} KB",
+  "attach.too_many": "At most {n} files per entry",
+  "attach.not_on_server": "Still on the uploader's phone; downloadable once uploaded",
+  "attach.error.unsupported_type": "Unsupported file type (PDF, Word, Excel, WPS, ODF and plain text only)",
+  "attach.error.too_large": "The file is too large (at most {mb} MB)",
   "site.add": "Site check",
   "site.place": "Place",
   "site.findings": "Problems found",

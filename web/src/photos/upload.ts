@@ -1,7 +1,8 @@
 // Sending one photo to the server (`server/src/api/blobs.rs`): ask how far the server got
 // (`HEAD`), then send the rest in 512 KiB parts (`PUT` with `Content-Range`), each part its own
 // request, so a cut connection costs at most one part: the next attempt asks again and goes on
-// from the server's offset instead of starting over.
+// from the server's offset instead of starting over. Attachments (files that are not photos)
+// travel the same way to `/api/attachments/{sha256}`: the queue holds both, told apart by type.
 
 import { ApiFailure, Offline } from "../auth/api";
 import type { PhotoError } from "./store";
@@ -28,6 +29,11 @@ export interface Photo {
   size: number;
 }
 
+/** Whether a queued file of type `mime` is a photo (else an attachment). */
+export function isPhotoType(mime: string): boolean {
+  return mime.startsWith("image/");
+}
+
 /** Where the next part starts (a part starting at `offset`), as `Content-Range` writes it. */
 export function contentRange(offset: number, size: number): string {
   const end = Math.min(offset + PART_BYTES, size);
@@ -51,7 +57,7 @@ export async function send(
   progress: (sent: number) => void,
   signal?: AbortSignal,
 ): Promise<void> {
-  const path = `/api/blobs/${photo.sha256}`;
+  const path = `${isPhotoType(photo.mime) ? "/api/blobs" : "/api/attachments"}/${photo.sha256}`;
   let conflicts = 0;
   for (;;) {
     const head = await request(path, { method: "HEAD", signal: signal ?? null });
@@ -89,7 +95,7 @@ export async function send(
 }
 
 /** Server errors that no retry will change: the photo itself is refused. */
-const FINAL = new Set(["too_large", "not_an_image", "hash_mismatch"]);
+const FINAL = new Set(["too_large", "not_an_image", "unsupported_type", "hash_mismatch"]);
 
 /** What a failure of `send` means for the queue. */
 export function outcome(error: unknown): Outcome {

@@ -20,8 +20,8 @@ import {
 import { str } from "../domain/scalar";
 import { endOfDayFromIso, isoDate } from "../domain/time";
 import type { AssignField, Why } from "../domain/workflow";
-import { RATINGS, URGE_LEVELS, type DubanItem, type DubanStatus, type PhotoRef, type Rating, type UrgeLevel, type Verdict } from "../generated/records";
-import { PhotoPicker } from "../photos";
+import { RATINGS, URGE_LEVELS, type AttachmentRef, type DubanItem, type DubanStatus, type PhotoRef, type Rating, type UrgeLevel, type Verdict } from "../generated/records";
+import { AttachmentPicker, PhotoPicker } from "../photos";
 import { enumLabel, useT, type MessageKey } from "../i18n";
 import { confirmMove } from "./confirm";
 import { ExtensionDecisions } from "./ExtensionDecisions";
@@ -67,12 +67,16 @@ export function DubanActions({ handle, item, actions, me, why, missing, resumeTo
   const [percent, setPercent] = useState("");
   const [photos, setPhotos] = useState<PhotoRef[]>([]);
   const [photosBusy, setPhotosBusy] = useState(false);
+  // Files that are not photos, on progress (and the closing request's note) and 批示.
+  const [files, setFiles] = useState<AttachmentRef[]>([]);
+  const [filesBusy, setFilesBusy] = useState(false);
   const [error, setError] = useState<MessageKey | null>(null);
 
   const start = (action: FormAction) => {
     setOpen(open === action ? null : action);
     setBody("");
     setPhotos([]);
+    setFiles([]);
     setError(null);
     setDate(action === "assign" && item.deadline ? isoDate(item.deadline) : "");
   };
@@ -81,6 +85,7 @@ export function DubanActions({ handle, item, actions, me, why, missing, resumeTo
     setBody("");
     setPercent("");
     setPhotos([]);
+    setFiles([]);
     setError(null);
   };
   const change = (fn: (d: DubanItem) => void) => handle.change(fn);
@@ -98,7 +103,7 @@ export function DubanActions({ handle, item, actions, me, why, missing, resumeTo
         if (p !== null && !(Number.isInteger(p) && p >= 0 && p <= 100)) return { error: "form.percent" };
         // The photos' references go in with the entry at once (entries are never edited later);
         // their bytes wait on the phone and upload by themselves.
-        return go(null, () => change((d) => void d.progress.push({ ...progressEntry(me, now, trimmed, p, null), photos })));
+        return go(null, () => change((d) => void d.progress.push({ ...progressEntry(me, now, trimmed, p, null), photos, attachments: files })));
       }
       case "urge":
         if (!trimmed) return { error: "form.required" };
@@ -113,7 +118,8 @@ export function DubanActions({ handle, item, actions, me, why, missing, resumeTo
       case "request_close":
         return go(t("confirm.request_close"), () =>
           change((d) => {
-            if (trimmed) d.progress.push(progressEntry(me, now, trimmed, 100, null));
+            // The note (and the files: 整改报告) go in a progress entry of the same change.
+            if (trimmed || files.length > 0) d.progress.push({ ...progressEntry(me, now, trimmed, 100, null), attachments: files });
             d.status = str("closing_requested");
           }),
         );
@@ -139,7 +145,7 @@ export function DubanActions({ handle, item, actions, me, why, missing, resumeTo
       }
       case "instruct":
         if (!trimmed) return { error: "form.required" };
-        return go(null, () => change((d) => void d.instructions.push(instructionEntry(me, now, trimmed))));
+        return go(null, () => change((d) => void d.instructions.push({ ...instructionEntry(me, now, trimmed), attachments: files })));
       case "assign": {
         const deadline = date ? endOfDayFromIso(date) : null;
         if (deadline === null) return { error: "form.required" };
@@ -236,7 +242,7 @@ export function DubanActions({ handle, item, actions, me, why, missing, resumeTo
           onSubmit={(e) => {
             e.preventDefault();
             // Photos still being processed are not in the entry yet: wait for them.
-            if (open !== "review" && !(open === "progress" && photosBusy)) void run();
+            if (open !== "review" && !(open === "progress" && photosBusy) && !filesBusy) void run();
           }}
           noValidate
         >
@@ -281,6 +287,7 @@ export function DubanActions({ handle, item, actions, me, why, missing, resumeTo
             />
           ) : null}
           {open === "progress" ? <PhotoPicker value={photos} onChange={setPhotos} onBusy={setPhotosBusy} /> : null}
+          {open === "progress" || open === "request_close" || open === "instruct" ? <AttachmentPicker value={files} onChange={setFiles} onBusy={setFilesBusy} /> : null}
           {error ? (
             <p className="error" role="alert" data-testid="action-error">
               {t(error)}
@@ -297,7 +304,7 @@ export function DubanActions({ handle, item, actions, me, why, missing, resumeTo
                 </Button>
               </>
             ) : (
-              <Button size="small" color="primary" type="submit" disabled={open === "progress" && photosBusy} data-testid={open === "progress" ? "progress-submit" : "action-submit"}>
+              <Button size="small" color="primary" type="submit" disabled={(open === "progress" && photosBusy) || filesBusy} data-testid={open === "progress" ? "progress-submit" : "action-submit"}>
                 {t("common.submit")}
               </Button>
             )}

@@ -5,7 +5,7 @@ import { getActorId, type Doc } from "@automerge/automerge/slim";
 import { Link } from "react-router";
 
 import type { DubanItem } from "../generated/records";
-import { BeforeAfter, PhotoStrip } from "../photos";
+import { AttachmentList, BeforeAfter, PhotoStrip } from "../photos";
 import { factsOf, progressAfterClosing } from "../domain/derived";
 import { statusSteps } from "../domain/steps";
 import { isoDateTime } from "../domain/time";
@@ -54,6 +54,7 @@ export function Timeline({ item, late, recordId, history, me }: Props) {
           {e.body ? <p className="tl-body">{e.body}</p> : null}
           {e.photos ? <PhotoStrip photos={e.photos} /> : null}
           {e.pairs ? <BeforeAfter before={e.pairs.before} after={e.pairs.after} /> : null}
+          {e.attachments ? <AttachmentList attachments={e.attachments} /> : null}
           {e.urge && recordId ? (
             <Link className="tl-paper" data-testid="urge-paper" to={`/items/${encodeURIComponent(recordId)}/urges/${encodeURIComponent(e.urge)}/print`}>
               {t("paper.notice")} ›

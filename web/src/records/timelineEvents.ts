@@ -3,7 +3,7 @@
 // steps from the document's history (交办, 签收, 申请办结, 中止 with its reason, 恢复办理), each
 // with who and when. Pure, so the order and labels are tested without a browser.
 
-import type { DubanItem, PhotoRef } from "../generated/records";
+import type { AttachmentRef, DubanItem, PhotoRef } from "../generated/records";
 import type { StatusStep } from "../domain/steps";
 import { text, val } from "../domain/scalar";
 import { isoDate } from "../domain/time";
@@ -20,6 +20,8 @@ export interface Event {
   photos?: PhotoRef[];
   /** 整改前 / 整改后 of a site check. */
   pairs?: { before: PhotoRef[]; after: PhotoRef[] };
+  /** Files that are not photos (absent in entries written before attachments existed). */
+  attachments?: AttachmentRef[];
   /** An urge's id: its 催办通知单 can be printed. */
   urge?: string;
   /** The status it moved to, for a status step. */
@@ -62,16 +64,18 @@ export function timelineEvents(item: DubanItem, t: Translate, late: ReadonlySet<
     if (!what) continue;
     let at = step.at ?? (step.to === "assigned" ? (item.assigned_at ?? null) : null);
     let body = step.reason ?? "";
+    let attachments: AttachmentRef[] | undefined;
     if (step.to === "closing_requested" && step.at !== null) {
       const note = (item.progress ?? []).find((p) => p.percent === 100 && p.at - step.at! >= 0 && p.at - step.at! < SAME_CHANGE_MS);
       if (note) {
         closeNotes.add(text(note.id));
         body = text(note.text);
+        attachments = note.attachments ?? [];
         at = note.at;
       }
     }
     if (at === null) continue;
-    list.push({ key: `st-${step.hash}-${step.to}`, at, by: who(step.actor), what, body, status: step.to });
+    list.push({ key: `st-${step.hash}-${step.to}`, at, by: who(step.actor), what, body, status: step.to, ...(attachments ? { attachments } : {}) });
   }
   if (item.assigned_at && !ctx.steps.some((s) => s.to === "assigned")) {
     list.push({ key: "assigned", at: item.assigned_at, by: "", what: t("tl.assigned"), body: "" });
@@ -88,6 +92,7 @@ export function timelineEvents(item: DubanItem, t: Translate, late: ReadonlySet<
       body: text(p.text) + (problems ? `\n${t("field.problems")}：${problems}` : ""),
       late: late.has(text(p.id)),
       photos: p.photos ?? [],
+      attachments: p.attachments ?? [],
     });
   }
   for (const u of item.urges ?? []) {
@@ -109,10 +114,10 @@ export function timelineEvents(item: DubanItem, t: Translate, late: ReadonlySet<
     list.push({ key: `r-${text(r.id)}`, at: r.at, by: text(r.by), what: enumLabel(t, "verdict", text(r.verdict)), body: text(r.opinion) });
   }
   for (const i of item.instructions ?? []) {
-    list.push({ key: `i-${text(i.id)}`, at: i.at, by: text(i.by), what: t("tl.instruction"), body: text(i.text) });
+    list.push({ key: `i-${text(i.id)}`, at: i.at, by: text(i.by), what: t("tl.instruction"), body: text(i.text), attachments: i.attachments ?? [] });
   }
   for (const s of item.site_checks ?? []) {
-    list.push({ key: `s-${text(s.id)}`, at: s.at, by: text(s.by), what: t("tl.site_check", { place: text(s.place) }), body: text(s.findings), pairs: { before: s.before_photos ?? [], after: s.after_photos ?? [] } });
+    list.push({ key: `s-${text(s.id)}`, at: s.at, by: text(s.by), what: t("tl.site_check", { place: text(s.place) }), body: text(s.findings), pairs: { before: s.before_photos ?? [], after: s.after_photos ?? [] }, attachments: s.attachments ?? [] });
   }
   if (item.evaluation) {
     const e = item.evaluation;

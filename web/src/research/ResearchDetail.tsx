@@ -17,8 +17,8 @@ import { findingEntry, instructionEntry, visitEntry } from "../domain/factories"
 import { mayAppend, mayEdit, researchMoves, rolesOn } from "../domain/permissions";
 import { str, text, val, vals } from "../domain/scalar";
 import { isoDate, isoDateTime } from "../domain/time";
-import { SEVERITIES, VISIT_METHODS, type Geo, type PhotoRef, type Report, type ResearchRecord, type ResearchStatus, type Severity, type Visit, type VisitMethod } from "../generated/records";
-import { PhotoPicker, PhotoStrip } from "../photos";
+import { SEVERITIES, VISIT_METHODS, type AttachmentRef, type Geo, type PhotoRef, type Report, type ResearchRecord, type ResearchStatus, type Severity, type Visit, type VisitMethod } from "../generated/records";
+import { AttachmentList, AttachmentPicker, PhotoPicker, PhotoStrip } from "../photos";
 import { enumLabel, useT, type MessageKey } from "../i18n";
 import { personName, unitName } from "../sync/directory";
 import { Conflicts, Refusals } from "../records/Notices";
@@ -147,6 +147,7 @@ function ResearchView({ id, handle, research, entry }: { id: string; handle: Doc
             {val(v.address) ? <div className="hint" data-testid="visit-address">{t("field.address")}：{val(v.address)}</div> : null}
             <VisitPlace geo={v.geo} />
             <PhotoStrip photos={v.photos ?? []} />
+            <AttachmentList attachments={v.attachments ?? []} />
             <CollabText
               testid="visit-notes"
               value={String(v.notes ?? "")}
@@ -180,6 +181,7 @@ function ResearchView({ id, handle, research, entry }: { id: string; handle: Doc
             ) : null}
             {val(f.suggestion) ? <div className="hint">{t("field.suggestion")}：{val(f.suggestion)}</div> : null}
             <PhotoStrip photos={f.photos ?? []} />
+            <AttachmentList attachments={f.attachments ?? []} />
             {val(f.duban_ref) ? (
               <Button size="mini" fill="none" data-testid="finding-duban-link" onClick={() => navigate(`/items/${val(f.duban_ref)}`)}>
                 {t("research.duban_linked")}
@@ -224,6 +226,7 @@ function ResearchView({ id, handle, research, entry }: { id: string; handle: Doc
           <div key={text(x.id)} className="timeline-entry" data-testid="timeline-entry">
             <b>{personName(dir, text(x.by))}</b> · {isoDateTime(x.at)}
             <p className="tl-body">{text(x.text)}</p>
+            <AttachmentList attachments={x.attachments ?? []} />
           </div>
         ))}
         {instruct ? (
@@ -232,7 +235,7 @@ function ResearchView({ id, handle, research, entry }: { id: string; handle: Doc
           </Button>
         ) : null}
         {form === "instruction" ? (
-          <TextForm onDone={(body) => { if (body) handle.change((d) => void d.instructions.push(instructionEntry(actor.id, Date.now(), body))); setForm(null); }} />
+          <TextForm onDone={(body, files) => { if (body) handle.change((d) => void d.instructions.push({ ...instructionEntry(actor.id, Date.now(), body), attachments: files })); setForm(null); }} />
         ) : null}
       </section>
     </article>
@@ -240,17 +243,20 @@ function ResearchView({ id, handle, research, entry }: { id: string; handle: Doc
   );
 }
 
-function TextForm({ onDone }: { onDone: (body: string | null) => void }) {
+function TextForm({ onDone }: { onDone: (body: string | null, files: AttachmentRef[]) => void }) {
   const t = useT();
   const [body, setBody] = useState("");
   const [error, setError] = useState(false);
+  const [files, setFiles] = useState<AttachmentRef[]>([]);
+  const [filesBusy, setFilesBusy] = useState(false);
   return (
-    <form className="action-form" onSubmit={(e) => { e.preventDefault(); if (!body.trim()) setError(true); else onDone(body.trim()); }} noValidate>
+    <form className="action-form" onSubmit={(e) => { e.preventDefault(); if (filesBusy) return; if (!body.trim()) setError(true); else onDone(body.trim(), files); }} noValidate>
       <textarea className="field textarea" data-testid="action-text" rows={3} value={body} onChange={(e) => setBody(e.target.value)} />
+      <AttachmentPicker value={files} onChange={setFiles} onBusy={setFilesBusy} />
       {error ? <p className="error" role="alert">{t("form.required")}</p> : null}
       <Space>
-        <Button size="small" color="primary" type="submit" data-testid="action-submit">{t("common.submit")}</Button>
-        <Button size="small" fill="none" onClick={() => onDone(null)}>{t("common.cancel")}</Button>
+        <Button size="small" color="primary" type="submit" data-testid="action-submit" disabled={filesBusy}>{t("common.submit")}</Button>
+        <Button size="small" fill="none" onClick={() => onDone(null, [])}>{t("common.cancel")}</Button>
       </Space>
     </form>
   );
@@ -266,6 +272,8 @@ function VisitForm({ onDone }: { onDone: (make: ((me: string) => ReturnType<type
   const [notes, setNotes] = useState("");
   const [photos, setPhotos] = useState<PhotoRef[]>([]);
   const [photosBusy, setPhotosBusy] = useState(false);
+  const [files, setFiles] = useState<AttachmentRef[]>([]);
+  const [filesBusy, setFilesBusy] = useState(false);
   const [error, setError] = useState(false);
   return (
     <form
@@ -273,9 +281,9 @@ function VisitForm({ onDone }: { onDone: (make: ((me: string) => ReturnType<type
       onSubmit={(e) => {
         e.preventDefault();
         if (!place.trim()) return setError(true);
-        if (photosBusy) return;
+        if (photosBusy || filesBusy) return;
         const where = { address: address.trim() ? str(address.trim()) : null, geo };
-        onDone((me) => ({ ...visitEntry(me, Date.now(), place.trim(), method, people.trim(), notes), ...where, photos }));
+        onDone((me) => ({ ...visitEntry(me, Date.now(), place.trim(), method, people.trim(), notes), ...where, photos, attachments: files }));
       }}
       noValidate
     >
@@ -290,9 +298,10 @@ function VisitForm({ onDone }: { onDone: (make: ((me: string) => ReturnType<type
       <VisitLocation value={geo} onChange={setGeo} />
       <textarea className="field textarea" rows={3} placeholder={t("field.notes")} value={notes} onChange={(e) => setNotes(e.target.value)} />
       <PhotoPicker value={photos} onChange={setPhotos} onBusy={setPhotosBusy} />
+      <AttachmentPicker value={files} onChange={setFiles} onBusy={setFilesBusy} />
       {error ? <p className="error" role="alert">{t("form.required")}</p> : null}
       <Space>
-        <Button size="small" color="primary" type="submit" data-testid="visit-submit" disabled={photosBusy}>{t("common.submit")}</Button>
+        <Button size="small" color="primary" type="submit" data-testid="visit-submit" disabled={photosBusy || filesBusy}>{t("common.submit")}</Button>
         <Button size="small" fill="none" onClick={() => onDone(null)}>{t("common.cancel")}</Button>
       </Space>
     </form>
@@ -309,6 +318,8 @@ function FindingForm({ visits, onDone }: { visits: readonly Visit[]; onDone: (ma
   const [visit, setVisit] = useState(visits.length > 0 ? text(visits[visits.length - 1]!.id) : "");
   const [photos, setPhotos] = useState<PhotoRef[]>([]);
   const [photosBusy, setPhotosBusy] = useState(false);
+  const [files, setFiles] = useState<AttachmentRef[]>([]);
+  const [filesBusy, setFilesBusy] = useState(false);
   const [error, setError] = useState(false);
   return (
     <form
@@ -316,8 +327,8 @@ function FindingForm({ visits, onDone }: { visits: readonly Visit[]; onDone: (ma
       onSubmit={(e) => {
         e.preventDefault();
         if (!body.trim()) return setError(true);
-        if (photosBusy) return;
-        onDone((me) => ({ ...findingEntry(me, Date.now(), body.trim(), category.trim(), severity, suggestion.trim() || null, visit || null), photos }));
+        if (photosBusy || filesBusy) return;
+        onDone((me) => ({ ...findingEntry(me, Date.now(), body.trim(), category.trim(), severity, suggestion.trim() || null, visit || null), photos, attachments: files }));
       }}
       noValidate
     >
@@ -336,9 +347,10 @@ function FindingForm({ visits, onDone }: { visits: readonly Visit[]; onDone: (ma
         ))}
       </select>
       <PhotoPicker value={photos} onChange={setPhotos} onBusy={setPhotosBusy} />
+      <AttachmentPicker value={files} onChange={setFiles} onBusy={setFilesBusy} />
       {error ? <p className="error" role="alert">{t("form.required")}</p> : null}
       <Space>
-        <Button size="small" color="primary" type="submit" data-testid="finding-submit" disabled={photosBusy}>{t("common.submit")}</Button>
+        <Button size="small" color="primary" type="submit" data-testid="finding-submit" disabled={photosBusy || filesBusy}>{t("common.submit")}</Button>
         <Button size="small" fill="none" onClick={() => onDone(null)}>{t("common.cancel")}</Button>
       </Space>
     </form>

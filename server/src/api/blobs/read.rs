@@ -17,22 +17,25 @@ use super::{name, not_found, storage};
 use crate::api::ApiError;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::blobs::{Blob, Blobs, thumb};
+use crate::blobs::{Blob, Blobs, attachments, thumb};
 
 /// Finished photos never change: caches may keep them for good.
 const IMMUTABLE: HeaderValue = HeaderValue::from_static("private, max-age=31536000, immutable");
 
-/// The photo named in the path if the caller may read it; 404 otherwise.
-async fn readable_blob(
+/// The blob named in the path if the caller may read it and it is a photo (`attachment`
+/// false) or an attachment (true); 404 otherwise.
+pub(super) async fn readable_blob(
     state: &AppState,
     caller: &CurrentUser,
     sha256: &str,
+    attachment: bool,
 ) -> Result<Blob, ApiError> {
     let sha256 = name(sha256).ok_or_else(not_found)?;
     let reader = state.directory.current().reader(&caller.user);
     crate::blobs::readable(&state.pool, &sha256, &reader)
         .await
         .map_err(storage)?
+        .filter(|blob| attachments::is_attachment(&blob.mime) == attachment)
         .ok_or_else(not_found)
 }
 
@@ -50,7 +53,13 @@ fn cached(headers: &HeaderMap, etag: &str) -> bool {
 }
 
 /// A content-addressed answer: immutable, with `etag`; 304 when the client has it.
-fn immutable(request: &HeaderMap, etag: String, mime: &str, length: u64, body: Body) -> Response {
+pub(super) fn immutable(
+    request: &HeaderMap,
+    etag: String,
+    mime: &str,
+    length: u64,
+    body: Body,
+) -> Response {
     let etag_value = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\""));
     if cached(request, &etag) {
         return (
@@ -83,7 +92,7 @@ pub(super) async fn download(
     Path(sha256): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let blob = readable_blob(&state, &caller, &sha256).await?;
+    let blob = readable_blob(&state, &caller, &sha256, false).await?;
     let id = blob.id;
     let parts = state.blobs.store.read(id).map_err(move |error| {
         // The status is sent already: the client sees the body end early.
@@ -106,7 +115,7 @@ pub(super) async fn thumbnail(
     Path(sha256): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let blob = readable_blob(&state, &caller, &sha256).await?;
+    let blob = readable_blob(&state, &caller, &sha256, false).await?;
     if !thumb::supported(&blob.mime) {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

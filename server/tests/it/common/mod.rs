@@ -164,7 +164,8 @@ impl TestApp {
     }
 
     /// Projects the record as the document task does after a change, each photo referenced
-    /// by the user its `PhotoRef` names (`by`: who added it), as the app writes them.
+    /// (and attachment) referenced by the user its `PhotoRef` (`AttachmentRef`) names (`by`:
+    /// who added it), as the app writes them.
     pub async fn project(&self, id: DocumentId, doc: &mut AutoCommit, owner: &str) {
         let view = View::of(doc.document(), Some(owner.into()));
         let directory = self.state.directory.current();
@@ -188,10 +189,15 @@ impl TestApp {
                     .chain(research.findings.iter().flat_map(|f| &f.photos))
                     .collect(),
             };
-            for photo in refs {
-                if let Some(by) = Reader::of(&*directory, &photo.by) {
+            let files = duyan::access::photos::attachments_in(record);
+            let named = refs
+                .iter()
+                .map(|p| (&p.sha256, &p.by))
+                .chain(files.iter().map(|a| (&a.sha256, &a.by)));
+            for (sha256, by) in named {
+                if let Some(by) = Reader::of(&*directory, by) {
                     references.push(Reference {
-                        sha256: photo.sha256.clone(),
+                        sha256: sha256.clone(),
                         by,
                     });
                 }

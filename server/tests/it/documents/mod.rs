@@ -201,6 +201,7 @@ async fn plant_item(app: &TestApp, sup: &Caller, zhang: &Caller) -> (DocumentId,
                     before_photos: vec![before],
                     after_photos: vec![photo('e')],
                     geo: None,
+                    attachments: None,
                 }],
                 ..item("阀井污水整改", "plant-2", &zhang.id, &sup.id)
             },
@@ -393,4 +394,37 @@ async fn admins_set_the_heading_and_every_document_prints_it(pool: PgPool) {
         let opened = open(&body);
         assert_eq!(opened.paragraphs[0], "集团公司党委办公室");
     }
+}
+
+/// A photo's document rendition is made as soon as its upload finishes, in the background, so
+/// a record's first document does not pay for its photos (`api::renditions`).
+#[sqlx::test(migrations = "./migrations")]
+async fn a_photos_rendition_is_made_when_its_upload_finishes(pool: PgPool) {
+    let app = test_app(pool).await;
+    let zhang = app.user("zhang", &[Role::Handler], Some("plant-2")).await;
+    let photo = upload(&app, &zhang, &jpeg(1600, 1200, 7), "阀井").await;
+    let started = std::time::Instant::now();
+    let (width, height) = loop {
+        let made: Option<(i32, i32)> = sqlx::query_as(
+            "select r.width, r.height from blob_renditions r join blobs b on b.id = r.blob_id
+             where b.sha256 = $1",
+        )
+        .bind(&photo.sha256)
+        .fetch_optional(&app.pool)
+        .await
+        .unwrap();
+        if let Some(made) = made {
+            break made;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "no rendition 30 s after the upload"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        (width, height),
+        (800, 600),
+        "800 px on the long side, same proportions"
+    );
 }

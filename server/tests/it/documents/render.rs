@@ -172,6 +172,7 @@ async fn documents_of_demo_and_test_records_open_and_print_in_chinese(pool: PgPo
             at: shanghai(2026, 11, 2, 8, 0),
             by: wang.id.clone(),
             text: "环保无小事，按期整改到位。".into(),
+            attachments: None,
         }],
         site_checks: vec![SiteCheck {
             id: "s1".into(),
@@ -182,6 +183,7 @@ async fn documents_of_demo_and_test_records_open_and_print_in_chinese(pool: PgPo
             before_photos: vec![photos[0].clone(), photos[1].clone()],
             after_photos: vec![photos[2].clone(), photo('f')],
             geo: None,
+            attachments: None,
         }],
         evaluation: Some(Evaluation {
             at: shanghai(2026, 11, 15, 9, 0),
@@ -298,6 +300,7 @@ fn research_record(lead: &str, photos: &[duyan_shared::records::PhotoRef]) -> Re
         people_met: "班长及班组成员6人".into(),
         notes: Text::with_value("座谈了解交接班和隐患上报情况。"),
         photos: vec![],
+        attachments: None,
     };
     let finding = |id: &str, text: &str, photos: Vec<_>| Finding {
         id: id.into(),
@@ -311,6 +314,7 @@ fn research_record(lead: &str, photos: &[duyan_shared::records::PhotoRef]) -> Re
         geo: None,
         suggestion: Some("建立交接班记录抽查制度".into()),
         duban_ref: None,
+        attachments: None,
     };
     ResearchRecord {
         lead: lead.into(),
@@ -346,6 +350,7 @@ fn research_record(lead: &str, photos: &[duyan_shared::records::PhotoRef]) -> Re
             at: shanghai(2026, 11, 9, 9, 0),
             by: lead.into(),
             text: "调研扎实，请转化为督办事项。".into(),
+            attachments: None,
         }],
         ..duyan_shared::samples::research_record()
     }
