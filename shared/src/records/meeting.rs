@@ -126,8 +126,8 @@ pub struct Decision {
 /// The server's mark that the disposition of one agenda entry was applied to its item.
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct Applied {
-    /// Unique within the meeting: the agenda entry's id, so two marks for one entry merge into
-    /// one entry instead of two.
+    /// The agenda entry's id: one mark per entry (the server applies a meeting under a lock, so
+    /// it never writes two).
     #[key]
     pub id: String,
     /// When it was applied.

@@ -136,7 +136,11 @@ pub const FIELD_RULES: &[FieldRule] = &[
     rule(Meeting, "created_at", FieldAccess::Fixed),
     rule(Meeting, "agenda", append(&[Supervisor], &[])),
     rule(Meeting, "dispositions", append(&[Supervisor, Leader], &[])),
-    rule(Meeting, "decisions", append(&[Supervisor, Leader], &[Supervisor])),
+    rule(
+        Meeting,
+        "decisions",
+        append(&[Supervisor, Leader], &[Supervisor]),
+    ),
     rule(Meeting, "applied", FieldAccess::Fixed),
 ];
 

@@ -52,9 +52,15 @@ fn the_office_opens_and_closes_a_meeting_and_nobody_reopens_it() {
     let mut closed = meeting();
     closed.status = MeetingStatus::Closed;
     let reopen = |m: &mut Meeting| m.status = MeetingStatus::Open;
-    assert_eq!(fields(&check(&[Role::Supervisor], &closed, reopen)), ["status"]);
+    assert_eq!(
+        fields(&check(&[Role::Supervisor], &closed, reopen)),
+        ["status"]
+    );
     // Draft straight to closed skips the agenda: not a move.
-    assert_eq!(fields(&check(&[Role::Supervisor], &draft, close)), ["status"]);
+    assert_eq!(
+        fields(&check(&[Role::Supervisor], &draft, close)),
+        ["status"]
+    );
 }
 
 #[test]
@@ -72,7 +78,12 @@ fn the_agenda_snapshot_is_kept_as_it_was_even_against_the_office() {
     // Appending another snapshot is the office's.
     let mut second = before.agenda[0].clone();
     second.id = "a2".into();
-    assert!(check(&[Role::Supervisor], &before, |m| m.agenda.push(second.clone())).is_empty());
+    assert!(
+        check(&[Role::Supervisor], &before, |m| m
+            .agenda
+            .push(second.clone()))
+        .is_empty()
+    );
     assert_eq!(
         fields(&check(&[Role::Leader], &before, |m| m.agenda.push(second))),
         ["agenda"]
@@ -83,10 +94,17 @@ fn the_agenda_snapshot_is_kept_as_it_was_even_against_the_office() {
 fn dispositions_are_appended_by_office_and_leaders_and_never_edited() {
     let mut before = meeting();
     let first = disposition("d1", DispositionKind::Continue, 10);
-    assert!(check(&[Role::Leader], &before, |m| m.dispositions.push(first.clone())).is_empty());
+    assert!(
+        check(&[Role::Leader], &before, |m| m
+            .dispositions
+            .push(first.clone()))
+        .is_empty()
+    );
     // An attending handler may read the meeting, not dispose of items.
     assert_eq!(
-        fields(&check(&[Role::Handler], &before, |m| m.dispositions.push(first.clone()))),
+        fields(&check(&[Role::Handler], &before, |m| m
+            .dispositions
+            .push(first.clone()))),
         ["dispositions"]
     );
     before.dispositions.push(first);
@@ -112,7 +130,10 @@ fn the_office_links_a_decision_to_its_item_and_nobody_writes_applied_marks() {
         m.decisions[0].duban_ref = Some("3UCRm6WocHEqn6jZE8wJ8wD8ZfQy".parse().unwrap());
     };
     assert!(check(&[Role::Supervisor], &before, link).is_empty());
-    assert_eq!(fields(&check(&[Role::Leader], &before, link)), ["decisions"]);
+    assert_eq!(
+        fields(&check(&[Role::Leader], &before, link)),
+        ["decisions"]
+    );
     let mark = |m: &mut Meeting| {
         m.applied.push(crate::records::Applied {
             id: "a1".into(),
@@ -123,7 +144,11 @@ fn the_office_links_a_decision_to_its_item_and_nobody_writes_applied_marks() {
         });
     };
     for role in Role::ALL {
-        assert_eq!(fields(&check(&[*role], &before, mark)), ["applied"], "{role}");
+        assert_eq!(
+            fields(&check(&[*role], &before, mark)),
+            ["applied"],
+            "{role}"
+        );
     }
 }
 
@@ -150,7 +175,10 @@ fn a_closed_meeting_keeps_its_agenda_and_dispositions_but_not_its_minutes() {
         .dispositions
         .push(disposition("d9", DispositionKind::Close, 50));
     after.agenda.clear();
-    assert_eq!(closed_meeting_fields(&closed, &after), ["agenda", "dispositions"]);
+    assert_eq!(
+        closed_meeting_fields(&closed, &after),
+        ["agenda", "dispositions"]
+    );
     let mut minutes = closed.clone();
     minutes.decisions.push(Decision {
         id: "c2".into(),
@@ -177,11 +205,17 @@ fn the_latest_disposition_counts_and_only_closed_meetings_have_pending_ones() {
     ];
     assert_eq!(m.effective_disposition("a1").unwrap().id, "d3");
     assert!(m.effective_disposition("a9").is_none());
-    assert!(m.pending_dispositions().is_empty(), "open: nothing applies yet");
+    assert!(
+        m.pending_dispositions().is_empty(),
+        "open: nothing applies yet"
+    );
     m.status = MeetingStatus::Closed;
     let pending = m.pending_dispositions();
     assert_eq!(pending.len(), 1);
-    assert_eq!((pending[0].0.id.as_str(), pending[0].1.id.as_str()), ("a1", "d3"));
+    assert_eq!(
+        (pending[0].0.id.as_str(), pending[0].1.id.as_str()),
+        ("a1", "d3")
+    );
     m.applied.push(crate::records::Applied {
         id: "a1".into(),
         at: shanghai(2026, 11, 20, 10, 0),
@@ -202,13 +236,27 @@ fn applying_a_disposition_changes_the_item_once() {
 
     let mut reschedule = disposition("d1", DispositionKind::Reschedule, 10);
     reschedule.new_deadline = Some(shanghai(2026, 12, 15, 18, 0));
-    assert!(apply_disposition(&mut item, &reschedule, title, "u-wang", now));
+    assert!(apply_disposition(
+        &mut item,
+        &reschedule,
+        title,
+        "u-wang",
+        now
+    ));
     assert_eq!(item.deadline, Some(shanghai(2026, 12, 15, 18, 0)));
-    assert!(!apply_disposition(&mut item, &reschedule, title, "u-wang", now));
+    assert!(!apply_disposition(
+        &mut item,
+        &reschedule,
+        title,
+        "u-wang",
+        now
+    ));
 
     item.urgency = Urgency::Normal;
     let escalate = disposition("d2", DispositionKind::Escalate, 15);
-    assert!(apply_disposition(&mut item, &escalate, title, "u-wang", now));
+    assert!(apply_disposition(
+        &mut item, &escalate, title, "u-wang", now
+    ));
     assert_eq!((item.urgency, item.is_major), (Urgency::Urgent, true));
 
     let mut close = disposition("d3", DispositionKind::Close, 20);

@@ -7,9 +7,9 @@ use crate::samples::{duban_item, progress, research_record, shanghai};
 
 /// The expected table, written out independently of `TRANSITIONS`: (from, to, roles).
 fn expected(kind: RecordKind) -> Vec<(Status, Status, Vec<Role>)> {
+    use crate::records::MeetingStatus as M;
     use DubanStatus as D;
     use ResearchStatus as R;
-    use crate::records::MeetingStatus as M;
     use Role::*;
     let d = |from: D, to: D, roles: &[Role]| (from.into(), to.into(), roles.to_vec());
     let r = |from: R, to: R, roles: &[Role]| (from.into(), to.into(), roles.to_vec());

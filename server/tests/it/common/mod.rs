@@ -187,6 +187,7 @@ impl TestApp {
                     .flat_map(|v| &v.photos)
                     .chain(research.findings.iter().flat_map(|f| &f.photos))
                     .collect(),
+                Record::Meeting(_) => Vec::new(),
             };
             for photo in refs {
                 if let Some(by) = Reader::of(&*directory, &photo.by) {
