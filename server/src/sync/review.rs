@@ -86,8 +86,7 @@ pub struct Refusal {
     /// A stable code the app can translate: `not_permitted`, `entries_altered`, `transition`,
     /// `wrong_kind`, `malformed`, `unknown_field`, `not_creator`, `may_not_create`,
     /// `no_access`, `forged_author`, `foreign_actor`, `own_parent`, `parent_not_readable`,
-    /// `assign_incomplete` (交办 without lead unit, handler or supervisor), `resume_elsewhere`,
-    /// `meeting_closed` (the agenda or dispositions of a closed meeting).
+    /// `assign_incomplete` (交办 without lead unit, handler or supervisor), `resume_elsewhere`.
     pub code: &'static str,
     /// The reason in English, for logs and as a fallback.
     pub message: String,
@@ -321,20 +320,6 @@ fn review_fields(
         };
         fields.push((violation.field.to_owned(), mode));
         refusals.push(Refusal::new(violation.field, code, violation.to_string()));
-    }
-    // A closed meeting's agenda and dispositions were applied to the items: they stay as they
-    // were applied.
-    if let (Record::Meeting(old), Record::Meeting(new)) = (before, after) {
-        for field in rules::closed_meeting_fields(old, new) {
-            if !fields.iter().any(|(f, _)| f == field) {
-                fields.push((field.to_owned(), Mode::Whole));
-            }
-            refusals.push(Refusal::new(
-                field,
-                "meeting_closed",
-                format!("`{field}` of a closed meeting may not change"),
-            ));
-        }
     }
     // An entry is a trace of who did what: added in another's name, the list goes back whole
     // (honest clients never do this, so the appended entries lost with it are the forger's).

@@ -15,14 +15,12 @@ pub mod access;
 mod assign;
 mod check;
 mod fields;
-mod meeting;
 mod resume;
 mod structure;
 
 pub use assign::missing_for_assignment;
 pub use check::{Problem, Violation, check_change, entries_in_anothers_name, roles_on};
 pub use fields::{FIELD_RULES, FieldAccess, FieldRule, field_rule};
-pub use meeting::closed_meeting_fields;
 pub use resume::{resume_target, suspended_from};
 pub use structure::{ParentProblem, parent_problem};
 
