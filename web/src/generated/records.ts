@@ -863,8 +863,8 @@ export interface Decision {
 /** The server's mark that the disposition of one agenda entry was applied to its item. */
 export interface Applied {
   /**
-   * Unique within the meeting: the agenda entry's id, so two marks for one entry merge into
-   * one entry instead of two.
+   * The agenda entry's id: one mark per entry (the server applies a meeting under a lock, so
+   * it never writes two).
    */
   id: Scalar;
   /** When it was applied. */

@@ -163,7 +163,11 @@ function MeetingView({ id, handle, meeting, entry }: { id: string; handle: DocHa
           </Button>
         </div>
       ) : null}
-      {status === "closed" ? <p className="hint" data-testid="meeting-closed">{t("meeting.closed_hint")}</p> : null}
+      {status === "closed" ? (
+        <div className="section">
+          <p className="hint" data-testid="meeting-closed">{t("meeting.closed_hint")}</p>
+        </div>
+      ) : null}
     </article>
   );
 }
@@ -197,7 +201,7 @@ function AgendaRow({ item, meeting, applied, dispose, onMark }: {
       <div className="hint" data-testid="agenda-disposition">
         {t("meeting.disposition")}：{kind ? enumLabel(t, "disposition", kind) : t("meeting.no_disposition")}
         {kind === "reschedule" && current?.new_deadline ? ` ${isoDate(current.new_deadline)}` : ""}
-        {applied ? <Tag color="success" fill="outline" data-testid="agenda-applied"> {t("meeting.applied")}</Tag> : null}
+        {applied ? <Tag color="success" fill="outline" className="applied-tag" data-testid="agenda-applied">{t("meeting.applied")}</Tag> : null}
       </div>
       {dispose ? (
         <Space wrap>
