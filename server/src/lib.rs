@@ -36,6 +36,7 @@ pub mod directory;
 pub mod documents;
 pub mod edge;
 pub mod embedded_pg;
+pub mod meetings;
 pub mod metrics;
 pub mod notify;
 pub mod projection;
@@ -123,9 +124,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let people_rx = people_of(&directory, shutdown.clone(), &tracker);
     let store = Arc::new(PgStore::new(pool.clone()));
     let origin = store.origin().clone();
+    let (closed_meetings, closed_meetings_rx) = tokio::sync::mpsc::channel(meetings::QUEUE);
     let hub = Hub::new(HubParts {
         store,
-        projector: Some(Arc::new(projection::PgProjector::new(pool.clone()))),
+        projector: Some(Arc::new(
+            projection::PgProjector::new(pool.clone()).with_closed_meetings(closed_meetings),
+        )),
         people: people_rx,
         server_peer_id: identity.peer_id.clone(),
         config: SyncConfig {
@@ -140,6 +144,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         pool.clone(),
         hub.clone(),
         origin,
+        shutdown.clone(),
+        &tracker,
+    );
+    meetings::spawn(
+        pool.clone(),
+        hub.clone(),
+        closed_meetings_rx,
         shutdown.clone(),
         &tracker,
     );

@@ -155,3 +155,34 @@ pub fn research_record() -> ResearchRecord {
         instructions: vec![],
     }
 }
+
+/// A 周会 chaired by `u-wang`, opened with one item (二号厂区固体废物清理整改, document
+/// `3UCRm6WocHEqn6jZE8wJ8wD8ZfQy`) on its agenda, prepared by `u-li` with `u-zhang` attending.
+pub fn meeting() -> Meeting {
+    Meeting {
+        kind: MeetingKind::Weekly,
+        title: "第47周督办周会".into(),
+        held_at: shanghai(2026, 11, 20, 9, 0),
+        chair: "u-wang".into(),
+        attendees: vec!["u-zhang".into()],
+        unit: "unit-office".into(),
+        status: MeetingStatus::Open,
+        created_by: "u-li".into(),
+        created_at: shanghai(2026, 11, 19, 16, 0),
+        agenda: vec![AgendaItem {
+            id: "a1".into(),
+            at: shanghai(2026, 11, 20, 9, 0),
+            by: "u-li".into(),
+            record: "3UCRm6WocHEqn6jZE8wJ8wD8ZfQy".parse().unwrap(),
+            title: "二号厂区固体废物清理整改".into(),
+            lead_unit: Some("unit-plant2".into()),
+            status: DubanStatus::InProgress,
+            light: Some("yellow".into()),
+            deadline: Some(shanghai(2026, 11, 22, 23, 59)),
+            latest_progress: Some("已完成固废清运方案，正在联系处置单位。".into()),
+        }],
+        dispositions: vec![],
+        decisions: vec![],
+        applied: vec![],
+    }
+}

@@ -2,8 +2,11 @@
 //!
 //! Reading a record: the roles of [`duyan_shared::rules::access::READS_EVERYTHING`] read every
 //! record; anyone else reads the records they created or first stored, are named in (handler,
-//! supervisor, lead, member), or that belong to their unit or a unit below it (lead or
-//! co-operating unit of a 督办事项, the unit of a 调研记录). A document nobody can read as a
+//! supervisor, lead, member, a meeting's chair or attendee), or that belong to their unit or a
+//! unit below it (lead or co-operating unit of a 督办事项, the unit of a 调研记录). A 会议 is
+//! read by name only, never by unit: its agenda holds snapshots of many units' items. In SQL a
+//! meeting's chair and attendees sit in the `research_lead` and `research_members` columns
+//! (see `projection::row`), so `readable_records` needs no new branch. A document nobody can read as a
 //! record (empty, or damaged) is readable by its owner and those who read everything.
 //!
 //! The rule exists twice, by necessity, and both copies live here: in Rust ([`may_read`], on a
@@ -126,6 +129,14 @@ enum Named {
         members: Vec<String>,
         unit: String,
     },
+    /// A meeting is read by the people it names, not by units: its agenda holds snapshots of
+    /// items of many units, and a unit's staff who were not there must not read those of other
+    /// units through it.
+    Meeting {
+        created_by: String,
+        chair: String,
+        attendees: Vec<String>,
+    },
 }
 
 impl Readers {
@@ -169,6 +180,11 @@ impl View {
                 lead: record.lead.clone(),
                 members: record.members.clone(),
                 unit: record.unit.clone(),
+            },
+            Content::Record(Record::Meeting(meeting)) => Named::Meeting {
+                created_by: meeting.created_by.clone(),
+                chair: meeting.chair.clone(),
+                attendees: meeting.attendees.clone(),
             },
         };
         Readers {
@@ -215,6 +231,11 @@ pub fn may_read(people: &dyn People, user: &str, readers: &Readers) -> bool {
         } => {
             created_by == user || lead == user || members.iter().any(|m| m == user) || in_unit(unit)
         }
+        Named::Meeting {
+            created_by,
+            chair,
+            attendees,
+        } => created_by == user || chair == user || attendees.iter().any(|a| a == user),
         Named::Anyone | Named::Nobody => false,
     }
 }

@@ -114,6 +114,8 @@ pub fn names_in(record: &Record) -> Vec<String> {
     match record {
         Record::Duban(item) => names_in_item(item),
         Record::Research(record) => names_in_research(record),
+        // A meeting holds no photos.
+        Record::Meeting(_) => Vec::new(),
     }
 }
 

@@ -98,7 +98,10 @@ async fn build(
                     })
                 })
             }
-            (Record::Research(_), Some(_)) => None,
+            // A meeting has no document of its own yet; its 纪要 is the record.
+            (Record::Research(_) | Record::Meeting(_), Some(_)) | (Record::Meeting(_), None) => {
+                None
+            }
             (Record::Duban(item), None) => {
                 Some(documents::duban_sheet(item, &ctx).map(|b| (documents::file_name(&record), b)))
             }
@@ -185,7 +188,7 @@ async fn dossier_zip(
     let mut files = Vec::new();
     let urges: Vec<String> = match &record {
         Record::Duban(item) => item.urges.iter().map(|u| u.id.clone()).collect(),
-        Record::Research(_) => Vec::new(),
+        Record::Research(_) | Record::Meeting(_) => Vec::new(),
     };
     if let Some((name, bytes)) = build(&state, &reader, record.clone(), None).await? {
         files.push(File::Bytes { name, bytes });

@@ -63,7 +63,9 @@ async fn ledger(
     match filter.kind {
         None => filter.kind = Some(RecordKind::Duban),
         Some(RecordKind::Duban) => {}
-        Some(RecordKind::Research) => return Err(bad("the ledger lists 督办事项 only")),
+        Some(RecordKind::Research | RecordKind::Meeting) => {
+            return Err(bad("the ledger lists 督办事项 only"));
+        }
     }
     // One more than the cap tells whether the cap was hit.
     filter.limit = MAX_ROWS + 1;

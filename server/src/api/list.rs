@@ -27,7 +27,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
 use duyan_shared::api::{ListItem, ListPage};
 use duyan_shared::derived::Light;
-use duyan_shared::records::{DubanStatus, Level, RecordKind, ResearchStatus};
+use duyan_shared::records::{DubanStatus, Level, MeetingStatus, RecordKind, ResearchStatus};
 use duyan_shared::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgPool, Postgres, QueryBuilder};
@@ -143,7 +143,7 @@ impl Params {
             .kind
             .map(|k| {
                 k.parse::<RecordKind>()
-                    .map_err(|_| bad("type must be duban or research"))
+                    .map_err(|_| bad("type must be duban, research or meeting"))
             })
             .transpose()?;
         let status = match self.status {
@@ -152,9 +152,11 @@ impl Params {
                 let known = match kind {
                     Some(RecordKind::Duban) => status.parse::<DubanStatus>().is_ok(),
                     Some(RecordKind::Research) => status.parse::<ResearchStatus>().is_ok(),
+                    Some(RecordKind::Meeting) => status.parse::<MeetingStatus>().is_ok(),
                     None => {
                         status.parse::<DubanStatus>().is_ok()
                             || status.parse::<ResearchStatus>().is_ok()
+                            || status.parse::<MeetingStatus>().is_ok()
                     }
                 };
                 if !known {

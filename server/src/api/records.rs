@@ -117,6 +117,7 @@ async fn record(
             let title = match record {
                 duyan_shared::Record::Duban(item) => item.title.clone(),
                 duyan_shared::Record::Research(research) => research.title.clone(),
+                duyan_shared::Record::Meeting(meeting) => meeting.title.clone(),
             };
             (
                 Some(record.kind().as_str()),

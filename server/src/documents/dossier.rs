@@ -31,6 +31,7 @@ pub fn photo_entries(record: &Record) -> Vec<Entry> {
                 add("整改后", &c.id, &c.after_photos);
             }
         }
+        Record::Meeting(_) => {}
         Record::Research(research) => {
             for v in &research.visits {
                 add("走访", &v.id, &v.photos);

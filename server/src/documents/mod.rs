@@ -95,6 +95,7 @@ pub fn embedded_photos(record: &Record) -> Vec<&PhotoRef> {
             .iter()
             .flat_map(|f| f.photos.iter())
             .collect(),
+        Record::Meeting(_) => Vec::new(),
     }
 }
 
@@ -103,6 +104,7 @@ pub fn file_name(record: &Record) -> String {
     let (kind, title) = match record {
         Record::Duban(item) => ("督办单", item.title.as_str()),
         Record::Research(research) => ("调研报告", research.title.as_str()),
+        Record::Meeting(meeting) => ("会议纪要", meeting.title.as_str()),
     };
     format!("{kind}-{}.docx", crate::blobs::export::safe(title, 40))
 }

@@ -58,6 +58,9 @@ pub fn derive(before: Option<&Record>, after: &Record, actor: &str) -> Vec<Event
                 }
             }
         }
+        // Meetings tell nobody yet; closing one tells the items' people through the changes
+        // it makes to the items.
+        Record::Meeting(_) => {}
     }
     out
 }

@@ -43,6 +43,15 @@ impl Subject {
                 deadline: None,
                 units: vec![research.unit.clone()],
             },
+            // Named to its people only: no unit's channel hears of a meeting.
+            Record::Meeting(meeting) => Self {
+                record_id: record_id.to_owned(),
+                record_kind: "meeting",
+                title: meeting.title.clone(),
+                doc_no: None,
+                deadline: None,
+                units: Vec::new(),
+            },
         }
     }
 }

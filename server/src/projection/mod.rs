@@ -40,11 +40,22 @@ use crate::sync::{Projector, Reviewed};
 #[derive(Clone)]
 pub struct PgProjector {
     pool: PgPool,
+    /// Where closed meetings with dispositions to apply are reported (`crate::meetings`).
+    closed_meetings: Option<tokio::sync::mpsc::Sender<DocumentId>>,
 }
 
 impl PgProjector {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            closed_meetings: None,
+        }
+    }
+
+    /// Reports every projected meeting that is closed with dispositions to apply to `tx`.
+    pub fn with_closed_meetings(mut self, tx: tokio::sync::mpsc::Sender<DocumentId>) -> Self {
+        self.closed_meetings = Some(tx);
+        self
     }
 }
 
@@ -62,6 +73,12 @@ impl Projector for PgProjector {
             let Reviewed { events, references } = reviewed;
             if let Err(error) = project_with(&self.pool, id, view, &events, &references).await {
                 tracing::error!(doc = %id, %error, "cannot update the projection; run `duyan reindex`");
+            }
+            if let Some(tx) = &self.closed_meetings
+                && crate::meetings::has_pending(view)
+                && tx.try_send(id).is_err()
+            {
+                tracing::warn!(meeting = %id, "the meeting applier is busy; applied at next start");
             }
         })
     }

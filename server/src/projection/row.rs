@@ -1,7 +1,7 @@
 //! One row of the projection, as a pure function of a document's [`View`].
 
 use duyan_shared::derived;
-use duyan_shared::records::{DubanItem, Instruction, Record, ResearchRecord, Verdict};
+use duyan_shared::records::{DubanItem, Instruction, Meeting, Record, ResearchRecord, Verdict};
 use duyan_shared::time::Timestamp;
 
 use crate::access::{Content, View};
@@ -139,6 +139,40 @@ impl Row {
                 owner,
                 ..Self::research(record)
             }),
+            Content::Record(Record::Meeting(meeting)) => Some(Self {
+                owner,
+                ..Self::meeting(meeting)
+            }),
+        }
+    }
+
+    /// A 会议. Its chair and attendees go into `research_lead` and `research_members`: those
+    /// columns are "the people a record names who read it" for `readable_records`, and a
+    /// meeting is read by exactly those (never by unit, see `crate::access`), so the SQL rule
+    /// and the Rust one agree without a new branch. `research_unit` stays empty on purpose.
+    fn meeting(meeting: &Meeting) -> Self {
+        let search = search_text(
+            [meeting.title.as_str()]
+                .into_iter()
+                .chain(meeting.agenda.iter().map(|a| a.title.as_str()))
+                .chain(meeting.decisions.iter().map(|d| d.text.as_str()))
+                .chain(
+                    meeting
+                        .dispositions
+                        .iter()
+                        .filter_map(|d| d.note.as_deref()),
+                ),
+        );
+        Self {
+            kind: Some("meeting".into()),
+            title: Some(meeting.title.clone()),
+            status: Some(meeting.status.as_str().into()),
+            created_by: Some(meeting.created_by.clone()),
+            research_lead: Some(meeting.chair.clone()),
+            research_members: meeting.attendees.clone(),
+            created_at: Some(meeting.created_at.millis()),
+            search,
+            ..Self::default()
         }
     }
 

@@ -35,6 +35,7 @@ fn creation_problem(user: &str, roles: &[Role], record: &Record) -> Option<Refus
     let created_by = match record {
         Record::Duban(item) => &item.created_by,
         Record::Research(research) => &research.created_by,
+        Record::Meeting(meeting) => &meeting.created_by,
     };
     if created_by != user {
         return Some(Refusal::new(
@@ -51,6 +52,8 @@ fn creation_problem(user: &str, roles: &[Role], record: &Record) -> Option<Refus
                 || (holds(Role::Researcher) && item.status == DubanStatus::Draft)
         }
         Record::Research(_) => holds(Role::Researcher),
+        // The office prepares meetings (and reads every item it puts on an agenda).
+        Record::Meeting(_) => holds(Role::Supervisor),
     };
     if !allowed {
         return Some(Refusal::new(

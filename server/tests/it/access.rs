@@ -10,7 +10,7 @@ use duyan::projection;
 use duyan_shared::DocumentId;
 use duyan_shared::records::Record;
 use duyan_shared::rules::Role;
-use duyan_shared::samples::{duban_item, research_record};
+use duyan_shared::samples::{duban_item, meeting, research_record};
 use rand::rngs::StdRng;
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
@@ -97,6 +97,14 @@ fn random_view(rng: &mut StdRng, users: &[String]) -> View {
                 ..duban_item()
             }))
         }
+        // Meetings: read by name only, whatever their unit.
+        6 => Content::Record(Record::Meeting(duyan_shared::records::Meeting {
+            created_by: someone(rng),
+            chair: someone(rng),
+            attendees: some_of(rng, users, 4),
+            unit: unit(rng),
+            ..meeting()
+        })),
         _ => Content::Record(Record::Research(duyan_shared::records::ResearchRecord {
             created_by: someone(rng),
             lead: someone(rng),

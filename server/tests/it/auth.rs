@@ -781,6 +781,7 @@ async fn demo_data_is_seeded_once_and_reads_back(pool: PgPool) {
         titles.push(match record {
             duyan_shared::Record::Duban(item) => item.title,
             duyan_shared::Record::Research(record) => record.title,
+            duyan_shared::Record::Meeting(meeting) => meeting.title,
         });
     }
     assert!(

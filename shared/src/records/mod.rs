@@ -1,4 +1,4 @@
-//! The two records of the product, as Rust types mapped to and from Automerge documents.
+//! The records of the product (督办事项, 调研记录, 会议), as Rust types mapped to and from Automerge documents.
 //!
 //! A document's root map holds `type` (`"duban"` or `"research"`), `schema_version` and the
 //! fields of [`DubanItem`] or [`ResearchRecord`]. Read a document with [`Record::from_doc`]
@@ -23,6 +23,7 @@
 mod codec;
 mod common;
 mod duban;
+mod meeting;
 mod prefetch;
 mod reader;
 mod research;
@@ -39,12 +40,16 @@ pub use duban::{
     Level, Milestone, Progress, Rating, Review, SiteCheck, Source, SourceRef, Urge, UrgeLevel,
     Urgency, Verdict,
 };
+pub use meeting::{
+    AgendaItem, Applied, Decision, Disposition, DispositionKind, Meeting, MeetingKind,
+    apply_disposition,
+};
 pub use reader::{RecordReader, Touched};
 pub use research::{
     Finding, Period, Report, ResearchKind, ResearchRecord, Severity, Suggestion, SuggestionStatus,
     Visit, VisitMethod,
 };
-pub use status::{DubanStatus, RecordKind, ResearchStatus, Status};
+pub use status::{DubanStatus, MeetingStatus, RecordKind, ResearchStatus, Status};
 
 use crate::string_enum::UnknownValue;
 
@@ -93,6 +98,8 @@ pub enum Record {
     Duban(DubanItem),
     /// A 调研记录.
     Research(ResearchRecord),
+    /// A 会议.
+    Meeting(Meeting),
 }
 
 /// Why a document could not be read as a record.
@@ -139,6 +146,8 @@ pub enum Stored {
     DubanV1(DubanItem),
     /// `type = "research"`, `schema_version = 1`.
     ResearchV1(ResearchRecord),
+    /// `type = "meeting"`, `schema_version = 1`.
+    MeetingV1(Meeting),
 }
 
 impl Stored {
@@ -158,6 +167,9 @@ impl Stored {
             (RecordKind::Research, 1) => autosurgeon::hydrate(doc)
                 .map(Self::ResearchV1)
                 .map_err(malformed),
+            (RecordKind::Meeting, 1) => autosurgeon::hydrate(doc)
+                .map(Self::MeetingV1)
+                .map_err(malformed),
             (_, found) => Err(RecordError::FutureVersion {
                 found,
                 supported: SCHEMA_VERSION,
@@ -173,6 +185,7 @@ impl Stored {
         match self {
             Self::DubanV1(item) => Record::Duban(item),
             Self::ResearchV1(record) => Record::Research(record),
+            Self::MeetingV1(meeting) => Record::Meeting(meeting),
         }
     }
 }
@@ -197,6 +210,7 @@ impl Record {
         match self {
             Self::Duban(item) => autosurgeon::reconcile(doc, item)?,
             Self::Research(record) => autosurgeon::reconcile(doc, record)?,
+            Self::Meeting(meeting) => autosurgeon::reconcile(doc, meeting)?,
         }
         // Rewriting an unchanged value would still be an operation, and one that conflicts
         // with nothing useful; skip it.
@@ -216,6 +230,7 @@ impl Record {
         match self {
             Self::Duban(_) => RecordKind::Duban,
             Self::Research(_) => RecordKind::Research,
+            Self::Meeting(_) => RecordKind::Meeting,
         }
     }
 
@@ -224,6 +239,7 @@ impl Record {
         match self {
             Self::Duban(item) => Status::Duban(item.status),
             Self::Research(record) => Status::Research(record.status),
+            Self::Meeting(meeting) => Status::Meeting(meeting.status),
         }
     }
 }
@@ -231,6 +247,12 @@ impl Record {
 impl From<DubanItem> for Record {
     fn from(item: DubanItem) -> Self {
         Self::Duban(item)
+    }
+}
+
+impl From<Meeting> for Record {
+    fn from(meeting: Meeting) -> Self {
+        Self::Meeting(meeting)
     }
 }
 
@@ -281,6 +303,10 @@ impl_entry!(
         Visit,
         Finding,
         Suggestion,
+        AgendaItem,
+        Disposition,
+        Decision,
+        Applied,
     ],
     unauthored: [Milestone],
 );

@@ -8,6 +8,8 @@ string_enum! {
         Duban = "duban",
         /// 调研记录
         Research = "research",
+        /// 会议
+        Meeting = "meeting",
     }
 }
 
@@ -62,6 +64,18 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// Where a 会议 stands.
+    pub enum MeetingStatus("meeting status") {
+        /// 筹备: being prepared; no agenda yet.
+        Draft = "draft",
+        /// 进行中: opened, with the agenda snapshot taken.
+        Open = "open",
+        /// 已结束: closed; the server applies its dispositions to the items.
+        Closed = "closed",
+    }
+}
+
 /// The status of either kind of record, so that one transition table covers both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Status {
@@ -69,6 +83,8 @@ pub enum Status {
     Duban(DubanStatus),
     /// A 调研记录's status.
     Research(ResearchStatus),
+    /// A 会议's status.
+    Meeting(MeetingStatus),
 }
 
 impl Status {
@@ -77,6 +93,7 @@ impl Status {
         match self {
             Self::Duban(_) => RecordKind::Duban,
             Self::Research(_) => RecordKind::Research,
+            Self::Meeting(_) => RecordKind::Meeting,
         }
     }
 
@@ -85,6 +102,7 @@ impl Status {
         match self {
             Self::Duban(s) => s.as_str(),
             Self::Research(s) => s.as_str(),
+            Self::Meeting(s) => s.as_str(),
         }
     }
 
@@ -96,6 +114,11 @@ impl Status {
                 .iter()
                 .copied()
                 .map(Self::Research)
+                .collect(),
+            RecordKind::Meeting => MeetingStatus::ALL
+                .iter()
+                .copied()
+                .map(Self::Meeting)
                 .collect(),
         }
     }
@@ -116,5 +139,11 @@ impl From<DubanStatus> for Status {
 impl From<ResearchStatus> for Status {
     fn from(status: ResearchStatus) -> Self {
         Self::Research(status)
+    }
+}
+
+impl From<MeetingStatus> for Status {
+    fn from(status: MeetingStatus) -> Self {
+        Self::Meeting(status)
     }
 }

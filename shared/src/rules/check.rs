@@ -5,7 +5,7 @@ use std::fmt;
 
 use super::fields::{FieldAccess, field_rule};
 use super::{Role, transition_allowed};
-use crate::records::{DubanItem, Entry, Record, RecordKind, ResearchRecord, Status};
+use crate::records::{DubanItem, Entry, Meeting, Record, RecordKind, ResearchRecord, Status};
 
 /// One forbidden part of a change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -247,10 +247,18 @@ record_diff!(
     status: status
 );
 
+record_diff!(
+    meeting_changes, meeting_forged, MEETING_FIELDS, Meeting,
+    values: [kind, title, held_at, chair, attendees, unit, created_by, created_at],
+    entries: [agenda, dispositions, decisions, applied],
+    status: status
+);
+
 fn changes(before: &Record, after: &Record) -> Vec<FieldChange> {
     match (before, after) {
         (Record::Duban(before), Record::Duban(after)) => duban_changes(before, after),
         (Record::Research(before), Record::Research(after)) => research_changes(before, after),
+        (Record::Meeting(before), Record::Meeting(after)) => meeting_changes(before, after),
         // Kinds are compared before fields are.
         _ => Vec::new(),
     }
@@ -263,6 +271,7 @@ pub fn entries_in_anothers_name(before: &Record, after: &Record, user: &str) -> 
     match (before, after) {
         (Record::Duban(before), Record::Duban(after)) => duban_forged(before, after, user),
         (Record::Research(before), Record::Research(after)) => research_forged(before, after, user),
+        (Record::Meeting(before), Record::Meeting(after)) => meeting_forged(before, after, user),
         _ => Vec::new(),
     }
 }

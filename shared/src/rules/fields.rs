@@ -14,7 +14,7 @@
 //! files with it, and nobody adds them to an entry afterwards (entries are traces).
 
 use super::Role::{self, Handler, Leader, Researcher, Supervisor};
-use crate::records::RecordKind::{self, Duban, Research};
+use crate::records::RecordKind::{self, Duban, Meeting, Research};
 
 /// How a field may change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +60,7 @@ const fn append(append: &'static [Role], edit: &'static [Role]) -> FieldAccess {
     FieldAccess::Entries { append, edit }
 }
 
-/// Every top-level field of both kinds of record and who may change it. A field missing here
+/// Every top-level field of every kind of record and who may change it. A field missing here
 /// may be changed by nobody (a test keeps the table and the record types in step).
 pub const FIELD_RULES: &[FieldRule] = &[
     // 督办事项: the office owns what was assigned.
@@ -123,6 +123,28 @@ pub const FIELD_RULES: &[FieldRule] = &[
         append(&[Researcher], &[Researcher, Leader]),
     ),
     rule(Research, "instructions", append(&[Leader], &[])),
+    // 会议: the office prepares and runs it; a leader chairing it marks dispositions and
+    // records decisions too. The agenda is a snapshot: appended, never edited, by anyone.
+    // Dispositions are entries of their own (the latest counts), so marking one never touches
+    // the snapshot. A decision's `duban_ref` is written by the office when it makes the item.
+    // `applied` is the server's alone (it writes past the review), so no role may touch it.
+    rule(Meeting, "kind", SUPERVISOR),
+    rule(Meeting, "title", SUPERVISOR),
+    rule(Meeting, "held_at", SUPERVISOR),
+    rule(Meeting, "chair", SUPERVISOR),
+    rule(Meeting, "attendees", SUPERVISOR),
+    rule(Meeting, "unit", SUPERVISOR),
+    rule(Meeting, "status", FieldAccess::Status),
+    rule(Meeting, "created_by", FieldAccess::Fixed),
+    rule(Meeting, "created_at", FieldAccess::Fixed),
+    rule(Meeting, "agenda", append(&[Supervisor], &[])),
+    rule(Meeting, "dispositions", append(&[Supervisor, Leader], &[])),
+    rule(
+        Meeting,
+        "decisions",
+        append(&[Supervisor, Leader], &[Supervisor]),
+    ),
+    rule(Meeting, "applied", FieldAccess::Fixed),
 ];
 
 /// The rule for `field` of `kind`, if the field exists.

@@ -26,7 +26,9 @@ pub use structure::{ParentProblem, parent_problem};
 
 use Role::{Handler, Leader, Researcher, Supervisor};
 
-use crate::records::{DubanStatus as D, RecordKind, ResearchStatus as R, Status};
+use crate::records::{
+    DubanStatus as D, MeetingStatus as M, RecordKind, ResearchStatus as R, Status,
+};
 
 string_enum! {
     /// A role a user holds. A user may hold several; permissions are the union of theirs.
@@ -89,7 +91,16 @@ const fn research(from: R, to: R, roles: &'static [Role], action: &'static str) 
     }
 }
 
-/// Every allowed status move of both kinds of record. A move not listed is refused.
+const fn meeting(from: M, to: M, roles: &'static [Role], action: &'static str) -> Transition {
+    Transition {
+        from: Status::Meeting(from),
+        to: Status::Meeting(to),
+        roles,
+        action,
+    }
+}
+
+/// Every allowed status move of every kind of record. A move not listed is refused.
 ///
 /// 延期 is not a status: an approved extension is a change of `deadline`.
 pub const TRANSITIONS: &[Transition] = &[
@@ -129,6 +140,10 @@ pub const TRANSITIONS: &[Transition] = &[
     research(R::Submitted, R::Adopted, &[Leader], "采纳"),
     research(R::Submitted, R::Archived, &[Leader], "归档"),
     research(R::Submitted, R::Drafting, &[Leader], "退回修改"),
+    // The office runs meetings; a leader chairing one may open and close it too. Closing makes
+    // the server apply the dispositions in the chair's name (`server::meetings`).
+    meeting(M::Draft, M::Open, &[Supervisor, Leader], "开始会议"),
+    meeting(M::Open, M::Closed, &[Supervisor, Leader], "结束会议"),
 ];
 
 /// The moves of one kind of record, in table order.
@@ -144,5 +159,7 @@ pub fn transition_allowed(kind: RecordKind, from: Status, to: Status, roles: &[R
     transitions(kind).any(|t| t.from == from && t.to == to && t.permits(roles))
 }
 
+#[cfg(test)]
+mod meeting_tests;
 #[cfg(test)]
 mod tests;

@@ -1,17 +1,19 @@
 use std::collections::BTreeSet;
 
-use super::check::{DUBAN_FIELDS, RESEARCH_FIELDS};
+use super::check::{DUBAN_FIELDS, MEETING_FIELDS, RESEARCH_FIELDS};
 use super::*;
 use crate::records::{DubanStatus, Record, ResearchStatus};
 use crate::samples::{duban_item, progress, research_record, shanghai};
 
 /// The expected table, written out independently of `TRANSITIONS`: (from, to, roles).
 fn expected(kind: RecordKind) -> Vec<(Status, Status, Vec<Role>)> {
+    use crate::records::MeetingStatus as M;
     use DubanStatus as D;
     use ResearchStatus as R;
     use Role::*;
     let d = |from: D, to: D, roles: &[Role]| (from.into(), to.into(), roles.to_vec());
     let r = |from: R, to: R, roles: &[Role]| (from.into(), to.into(), roles.to_vec());
+    let m = |from: M, to: M, roles: &[Role]| (from.into(), to.into(), roles.to_vec());
     match kind {
         RecordKind::Duban => vec![
             d(D::Draft, D::Assigned, &[Supervisor]),
@@ -35,6 +37,10 @@ fn expected(kind: RecordKind) -> Vec<(Status, Status, Vec<Role>)> {
             r(R::Submitted, R::Adopted, &[Leader]),
             r(R::Submitted, R::Archived, &[Leader]),
             r(R::Submitted, R::Drafting, &[Leader]),
+        ],
+        RecordKind::Meeting => vec![
+            m(M::Draft, M::Open, &[Supervisor, Leader]),
+            m(M::Open, M::Closed, &[Supervisor, Leader]),
         ],
     }
 }
@@ -65,7 +71,7 @@ fn every_kind_from_to_role_combination_is_decided_by_the_table() {
             }
         }
     }
-    assert_eq!(checked, 2 * 14 * 14 * 6);
+    assert_eq!(checked, 3 * 17 * 17 * 6);
 }
 
 #[test]
@@ -97,6 +103,7 @@ fn every_field_has_exactly_one_rule() {
     for (kind, fields) in [
         (RecordKind::Duban, DUBAN_FIELDS),
         (RecordKind::Research, RESEARCH_FIELDS),
+        (RecordKind::Meeting, MEETING_FIELDS),
     ] {
         let ruled: Vec<&str> = FIELD_RULES
             .iter()

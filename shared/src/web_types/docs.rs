@@ -17,6 +17,7 @@ const SOURCES: &[&str] = &[
     include_str!("../records/status.rs"),
     include_str!("../records/duban.rs"),
     include_str!("../records/research.rs"),
+    include_str!("../records/meeting.rs"),
     include_str!("../records/codec.rs"),
     include_str!("../rules/mod.rs"),
     include_str!("../rules/fields.rs"),

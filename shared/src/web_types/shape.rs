@@ -165,6 +165,9 @@ enums!(record_enums:
     VisitMethod => "VISIT_METHODS",
     Severity => "SEVERITIES",
     SuggestionStatus => "SUGGESTION_STATUSES",
+    MeetingStatus => "MEETING_STATUSES",
+    MeetingKind => "MEETING_KINDS",
+    DispositionKind => "DISPOSITION_KINDS",
 );
 
 enums!(rule_enums: Role => "ROLES");
@@ -237,6 +240,15 @@ objects! {
         title, kind, questions, lead, members, unit, period, status, created_by, created_at,
         visits, findings, report, suggestions, instructions,
     }
+
+    AgendaItem { id, at, by, record, title, lead_unit, status, light, deadline, latest_progress }
+    Disposition { id, at, by, agenda_id, kind, new_deadline, note }
+    Decision { id, at, by, text, owner_unit, due, duban_ref }
+    Applied { id, at, by, disposition_id, record }
+    Meeting {
+        kind, title, held_at, chair, attendees, unit, status, created_by, created_at, agenda,
+        dispositions, decisions, applied,
+    }
 }
 
 /// The record stored in a document whose `type` is `kind`, without `type` and `schema_version`
@@ -245,6 +257,7 @@ pub fn record_type(kind: RecordKind) -> ObjectType {
     match kind {
         RecordKind::Duban => DubanItem::object_type(),
         RecordKind::Research => ResearchRecord::object_type(),
+        RecordKind::Meeting => Meeting::object_type(),
     }
 }
 
@@ -253,6 +266,7 @@ pub fn status_type(kind: RecordKind) -> EnumType {
     match kind {
         RecordKind::Duban => DubanStatus::enum_type(),
         RecordKind::Research => ResearchStatus::enum_type(),
+        RecordKind::Meeting => MeetingStatus::enum_type(),
     }
 }
 

@@ -1,7 +1,9 @@
 // The office's cycle on a phone: a leader's 批示, written by the leader's own client, shows in
 // the 批示跟踪 list with its 落实 state; tapping it opens the item; the 考核 table shows the
 // item's lead unit with the points its overdue item cost, and tapping the unit shows them. A
-// supervisor drafts a 通报 from the data, edits and publishes it; a handler reads it.
+// supervisor drafts a 通报 from the data, edits and publishes it; a handler reads it. A
+// supervisor runs a 周会 from the 督办台账: the list becomes the agenda, dispositions are marked,
+// a decision is recorded and turned into an item, and closing applies the dispositions.
 
 import assert from "node:assert/strict";
 
@@ -123,4 +125,55 @@ file.test("a supervisor drafts a 通报 from the data, edits and publishes it; a
   await sup.getByTestId("save-parent").click();
   await sup.getByTestId("field-parent").filter({ hasText: title }).waitFor();
   await waitFor("the parent to reach the child on li's client", () => String(child.doc()?.parent ?? "") === item.documentId);
+});
+
+file.test("a supervisor runs a 周会 from the list, marks dispositions, records a decision and closes it", async session => {
+  const { users, server, fx } = session;
+  const closeTitle = "炼油厂区管廊保温修复（周会）";
+  const moveTitle = "二号厂区消防通道清理（周会）";
+  const li = await fx.client(server, { user: users.li, device: "李静的电脑" });
+  const toClose = li.repo.create(castItem(users, { title: closeTitle }));
+  const toMove = li.repo.create(castItem(users, { title: moveTitle }));
+  await waitSynced(toClose, li.repo);
+  await waitSynced(toMove, li.repo);
+
+  const sup = await session.signedIn("li", users.li);
+  await sup.goto("/ledger");
+  await recordRow(sup, closeTitle).waitFor();
+  await recordRow(sup, moveTitle).waitFor();
+  await sup.getByTestId("start-meeting").click();
+  await sup.getByTestId("confirm-ok").click();
+  await sup.waitForURL(url => url.pathname.startsWith("/meetings/"));
+  assert.match(await sup.getByTestId("record-status").innerText(), /进行中/);
+
+  // The agenda is the list as it stood: each item with its status, light and latest progress.
+  const rowOf = title => sup.getByTestId("agenda-row").filter({ hasText: title });
+  await rowOf(closeTitle).waitFor();
+  assert.match(await rowOf(closeTitle).innerText(), /办理中/);
+  assert.match(await rowOf(closeTitle).innerText(), /现场核查/);
+  await rowOf(closeTitle).getByTestId("dispose-close").click();
+  await rowOf(closeTitle).getByTestId("agenda-disposition").filter({ hasText: "销号" }).waitFor();
+  await rowOf(moveTitle).getByTestId("dispose-deadline").fill("2026-12-31");
+  await rowOf(moveTitle).getByTestId("dispose-reschedule").click();
+  await rowOf(moveTitle).getByTestId("agenda-disposition").filter({ hasText: "2026-12-31" }).waitFor();
+
+  // A decision of the 纪要 becomes a draft item that names the meeting.
+  await sup.getByTestId("decision-text").fill("各单位本周内完成管廊巡检，办公室跟踪督办");
+  await sup.getByTestId("decision-add").click();
+  await sup.getByTestId("decision-row").filter({ hasText: "管廊巡检" }).getByTestId("decision-to-duban").click();
+  await sup.getByTestId("decision-duban-link").waitFor();
+  await session.screenshot(sup, "cycle-meeting");
+
+  await sup.getByTestId("meeting-close").click();
+  await sup.getByTestId("confirm-ok").click();
+  await sup.getByTestId("meeting-closed").waitFor();
+  // The server applies both dispositions in the chair's name and marks them on the agenda.
+  await rowOf(closeTitle).getByTestId("agenda-applied").waitFor();
+  await rowOf(moveTitle).getByTestId("agenda-applied").waitFor();
+  await session.screenshot(sup, "cycle-meeting-closed");
+  await waitFor("the 销号 to reach li's client", () => String(toClose.doc().status) === "closed");
+  await waitFor("the new deadline to reach li's client", () => toMove.doc().deadline > Date.UTC(2026, 11, 30));
+
+  await sup.getByTestId("decision-duban-link").click();
+  await sup.getByTestId("record-title").filter({ hasText: "管廊巡检" }).waitFor();
 });

@@ -30,6 +30,8 @@ const Assessments = lazy(() => import("../views/Assessments"));
 const Bulletins = lazy(() => import("../views/Bulletins"));
 const BulletinDetail = lazy(() => import("../views/BulletinDetail"));
 const WorkList = lazy(() => import("../views/WorkList"));
+const MeetingList = lazy(() => import("../meetings/MeetingList"));
+const MeetingDetail = lazy(() => import("../meetings/MeetingDetail"));
 const Inbox = lazy(() => import("../views/Inbox"));
 const Channels = lazy(() => import("../views/admin/Channels"));
 const PrintView = lazy(() => import("../documents/PrintView"));
@@ -69,6 +71,8 @@ export function App() {
             <Route path="bulletins" element={<Lazy><Bulletins /></Lazy>} />
             <Route path="bulletins/:id" element={<Lazy><BulletinDetail /></Lazy>} />
             <Route path="worklist" element={<Lazy><WorkList /></Lazy>} />
+            <Route path="meetings" element={<Lazy><MeetingList /></Lazy>} />
+            <Route path="meetings/:id" element={<Lazy><MeetingDetail /></Lazy>} />
             <Route path="settings" element={<Lazy><Settings /></Lazy>} />
             <Route path="settings/channels" element={<Lazy><Channels /></Lazy>} />
             <Route path="settings/password" element={<Lazy><ChangePassword /></Lazy>} />

@@ -11,7 +11,7 @@ import { OutcomeTag } from "./OutcomeTag";
 
 export interface RowView {
   id: string;
-  kind: "duban" | "research";
+  kind: "duban" | "research" | "meeting";
   title: string;
   status: string;
   light: Light | null;
@@ -35,8 +35,8 @@ function rowPrefix(row: RowView) {
 export function RecordRow({ row }: { row: RowView }) {
   const t = useT();
   const navigate = useNavigate();
-  const path = row.kind === "duban" ? `/items/${row.id}` : `/research/${row.id}`;
-  const statusGroup = row.kind === "duban" ? "status" : "rstatus";
+  const path = { duban: `/items/${row.id}`, research: `/research/${row.id}`, meeting: `/meetings/${row.id}` }[row.kind];
+  const statusGroup = { duban: "status", research: "rstatus", meeting: "mstatus" }[row.kind];
   const days = row.daysLeft === null ? "" : daysLabel(t, row.daysLeft);
   return (
     <List.Item

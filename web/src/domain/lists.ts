@@ -84,6 +84,14 @@ export function ledgerRows(summaries: readonly RecordSummary[], filter: LedgerFi
     .sort(byDeadline);
 }
 
+/** 会议 list: meetings held here, latest first. */
+export function meetingRows(summaries: readonly RecordSummary[], now: number): ListRow[] {
+  return summaries
+    .filter((s) => s.kind === "meeting")
+    .map((s) => rowOf(s, now))
+    .sort((a, b) => b.summary.created_at - a.summary.created_at);
+}
+
 /** 调研 list: research records held here, newest first. */
 export function researchRows(summaries: readonly RecordSummary[], now: number): ListRow[] {
   return summaries

@@ -16,7 +16,8 @@ export interface Actor {
 /** The parts of a record `roles_on` looks at, as plain strings. */
 export type Involvement =
   | { kind: "duban"; handlers: string[]; lead_unit: string | null; co_units: string[] }
-  | { kind: "research"; lead: string; members: string[] };
+  | { kind: "research"; lead: string; members: string[] }
+  | { kind: "meeting" };
 
 /**
  * The roles a user holds on one record: a handler acts as handler only where they are a
@@ -76,7 +77,8 @@ export function mayMove<K extends RecordKind>(
 
 /** Whether a user holding `roles` (anywhere) may create a record of `kind`. */
 export function mayCreate(kind: RecordKind, roles: readonly Role[]): boolean {
-  return kind === "duban" ? roles.includes("supervisor") : roles.includes("researcher");
+  // The office prepares meetings, as it creates items (server: `sync::review`).
+  return kind === "research" ? roles.includes("researcher") : roles.includes("supervisor");
 }
 
 /** The actions on a 督办事项 the detail view offers, each tied to its test id. */

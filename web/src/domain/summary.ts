@@ -1,7 +1,7 @@
 // A record's summary for lists: what the local index keeps of each document so that 我的待办,
 // the ledger and the research list work offline without loading every document.
 
-import type { AnyRecord, DubanItem, RecordKind, ResearchRecord } from "../generated/records";
+import type { AnyRecord, DubanItem, Meeting, RecordKind, ResearchRecord } from "../generated/records";
 import { factsOf, type DubanFacts } from "./derived";
 import type { Involvement } from "./permissions";
 import { text, val, vals } from "./scalar";
@@ -29,6 +29,8 @@ export interface RecordSummary {
   involvement: Involvement;
   /** Lower-cased text searched by the ledger's search box. */
   search: string;
+  /** The latest progress report's text (督办事项 only): what a meeting's agenda snapshots. */
+  latest?: string | null;
 }
 
 function dubanSummary(id: string, item: DubanItem): RecordSummary {
@@ -56,6 +58,7 @@ function dubanSummary(id: string, item: DubanItem): RecordSummary {
     created_at: item.created_at,
     deadline: item.deadline ?? null,
     facts: factsOf(item),
+    latest: item.progress?.length ? text(item.progress[item.progress.length - 1]?.text) : null,
     involvement: { kind: "duban", handlers, lead_unit: val(item.lead_unit), co_units: vals(item.co_units) },
     search: texts.join("\n").toLowerCase().slice(0, SEARCH_CHARS),
   };
@@ -89,6 +92,32 @@ function researchSummary(id: string, record: ResearchRecord): RecordSummary {
   };
 }
 
+function meetingSummary(id: string, meeting: Meeting): RecordSummary {
+  const attendees = vals(meeting.attendees);
+  const texts = [
+    text(meeting.title),
+    ...(meeting.agenda ?? []).map((a) => text(a.title)),
+    ...(meeting.decisions ?? []).map((d) => text(d.text)),
+  ];
+  return {
+    id,
+    kind: "meeting",
+    title: text(meeting.title),
+    status: text(meeting.status),
+    doc_no: null,
+    level: null,
+    unit: val(meeting.unit),
+    co_units: [],
+    people: [...new Set([text(meeting.chair), ...attendees, text(meeting.created_by)])],
+    created_by: text(meeting.created_by),
+    created_at: meeting.held_at,
+    deadline: null,
+    facts: null,
+    involvement: { kind: "meeting" },
+    search: texts.join("\n").toLowerCase().slice(0, SEARCH_CHARS),
+  };
+}
+
 /**
  * The summary of a document, or null when it does not (yet) hold a record: automerge-repo
  * documents start empty, and a damaged one has no usable type.
@@ -99,6 +128,7 @@ export function summarize(id: string, doc: unknown): RecordSummary | null {
   try {
     if (kind === "duban") return dubanSummary(id, doc as DubanItem);
     if (kind === "research") return researchSummary(id, doc as ResearchRecord);
+    if (kind === "meeting") return meetingSummary(id, doc as Meeting);
   } catch {
     // A malformed record: not listed; its detail view says it cannot be read.
   }
@@ -108,5 +138,5 @@ export function summarize(id: string, doc: unknown): RecordSummary | null {
 /** The kind of a document without summarizing it. */
 export function kindOf(doc: AnyRecord | undefined): RecordKind | null {
   const kind = val(doc?.type);
-  return kind === "duban" || kind === "research" ? kind : null;
+  return kind === "duban" || kind === "research" || kind === "meeting" ? kind : null;
 }

@@ -56,10 +56,11 @@ export const SCHEMA_VERSION = 1;
  *
  * - `duban`: 督办事项
  * - `research`: 调研记录
+ * - `meeting`: 会议
  */
-export type RecordKind = "duban" | "research";
+export type RecordKind = "duban" | "research" | "meeting";
 /** Every `RecordKind`, in order. */
-export const RECORD_KINDS = ["duban", "research"] as const;
+export const RECORD_KINDS = ["duban", "research", "meeting"] as const;
 
 /**
  * Where a 督办事项 stands.
@@ -279,16 +280,53 @@ export type SuggestionStatus = "proposed" | "adopted" | "implemented";
 /** Every `SuggestionStatus`, in order. */
 export const SUGGESTION_STATUSES = ["proposed", "adopted", "implemented"] as const;
 
+/**
+ * Where a 会议 stands.
+ *
+ * - `draft`: 筹备: being prepared; no agenda yet.
+ * - `open`: 进行中: opened, with the agenda snapshot taken.
+ * - `closed`: 已结束: closed; the server applies its dispositions to the items.
+ */
+export type MeetingStatus = "draft" | "open" | "closed";
+/** Every `MeetingStatus`, in order. */
+export const MEETING_STATUSES = ["draft", "open", "closed"] as const;
+
+/**
+ * 会议类型.
+ *
+ * - `weekly`: 周会
+ * - `monthly`: 月度会
+ * - `thematic`: 专题会
+ * - `other`: 其他
+ */
+export type MeetingKind = "weekly" | "monthly" | "thematic" | "other";
+/** Every `MeetingKind`, in order. */
+export const MEETING_KINDS = ["weekly", "monthly", "thematic", "other"] as const;
+
+/**
+ * What the meeting decided for an item on its agenda.
+ *
+ * - `continue`: 继续跟踪: nothing changes.
+ * - `close`: 销号: the office closes the item.
+ * - `reschedule`: 调整时限: the item gets a new deadline.
+ * - `escalate`: 升级: the item becomes urgent and major.
+ */
+export type DispositionKind = "continue" | "close" | "reschedule" | "escalate";
+/** Every `DispositionKind`, in order. */
+export const DISPOSITION_KINDS = ["continue", "close", "reschedule", "escalate"] as const;
+
 /** The status type of each kind of record. */
 export interface StatusByKind {
   duban: DubanStatus;
   research: ResearchStatus;
+  meeting: MeetingStatus;
 }
 
 /** The record type of each kind of record. */
 export interface RecordByKind {
   duban: DubanItem;
   research: ResearchRecord;
+  meeting: Meeting;
 }
 
 /**
@@ -755,4 +793,121 @@ export interface Suggestion {
   status: Scalar<SuggestionStatus>;
   /** The 督办事项 that carries it out, if any. */
   duban_ref?: Scalar<DocumentId> | null;
+}
+
+/** 会议: one meeting, stored as one Automerge document with `type = "meeting"`. */
+export interface Meeting {
+  /** Always `meeting`. */
+  type: Scalar<"meeting">;
+  /**
+   * The schema version the document was written in (an integer). The Rust side refuses documents
+   * newer than its `SCHEMA_VERSION`.
+   */
+  schema_version: number;
+  /** 周会 / 月度会 / 专题会 / 其他. */
+  kind: Scalar<MeetingKind>;
+  /** E.g. 第49周督办周会. */
+  title: Scalar;
+  /** When it is (or was) held. */
+  held_at: Timestamp;
+  /** User id of the chair: the dispositions are applied in their name. */
+  chair: Scalar;
+  /** User ids of those attending; they read the meeting (agenda included). */
+  attendees: Scalar[];
+  /** Unit id of the unit holding it. */
+  unit: Scalar;
+  /** 筹备 / 进行中 / 已结束; changed only along `TRANSITIONS`. */
+  status: Scalar<MeetingStatus>;
+  /** User id of the creator. */
+  created_by: Scalar;
+  /** When the record was created. */
+  created_at: Timestamp;
+  /** The items discussed, as they stood when the meeting opened. */
+  agenda: AgendaItem[];
+  /** The meeting's dispositions of agenda entries; the latest per entry counts. */
+  dispositions: Disposition[];
+  /** 会议纪要. */
+  decisions: Decision[];
+  /** Dispositions applied to the items (written by the server). */
+  applied: Applied[];
+}
+
+/** One item discussed, as the list showed it when the meeting opened. */
+export interface AgendaItem {
+  /** Unique within the meeting. */
+  id: Scalar;
+  /** When the snapshot was taken. */
+  at: Timestamp;
+  /** User id of who took it. */
+  by: Scalar;
+  /** The 督办事项's document. */
+  record: Scalar<DocumentId>;
+  /** Its title then. */
+  title: Scalar;
+  /** Its lead unit then. */
+  lead_unit?: Scalar | null;
+  /** Its status then. */
+  status: Scalar<DubanStatus>;
+  /**
+   * Its light then (`green`, `yellow`, `red`, as `derived::Light` names them), none when
+   * the item was not open.
+   */
+  light?: Scalar | null;
+  /** Its deadline then. */
+  deadline?: Timestamp | null;
+  /** Its latest progress report then. */
+  latest_progress?: Scalar | null;
+}
+
+/** The meeting's disposition of one agenda entry. */
+export interface Disposition {
+  /** Unique within the meeting. */
+  id: Scalar;
+  /** When it was marked. */
+  at: Timestamp;
+  /** User id of who marked it. */
+  by: Scalar;
+  /** The agenda entry it concerns. */
+  agenda_id: Scalar;
+  /** 继续跟踪 / 销号 / 调整时限 / 升级. */
+  kind: Scalar<DispositionKind>;
+  /** The new deadline, for 调整时限. */
+  new_deadline?: Timestamp | null;
+  /** The meeting's note on it. */
+  note?: Scalar | null;
+}
+
+/** One 会议纪要 entry. */
+export interface Decision {
+  /** Unique within the meeting. */
+  id: Scalar;
+  /** When it was recorded. */
+  at: Timestamp;
+  /** User id of who recorded it. */
+  by: Scalar;
+  /** What was decided. */
+  text: Scalar;
+  /** Unit id of the unit that carries it out, if named. */
+  owner_unit?: Scalar | null;
+  /** When it is due, if said. */
+  due?: Timestamp | null;
+  /** The 督办事项 made from it (its `source_ref` names this meeting and entry). */
+  duban_ref?: Scalar<DocumentId> | null;
+}
+
+/** The server's mark that the disposition of one agenda entry was applied to its item. */
+export interface Applied {
+  /**
+   * The agenda entry's id: one mark per entry (the server applies a meeting under a lock, so
+   * it never writes two).
+   */
+  id: Scalar;
+  /** When it was applied. */
+  at: Timestamp;
+  /** User id of the chair, to whom the change of the item is attributed. */
+  by: Scalar;
+  /** The disposition applied. */
+  disposition_id: Scalar;
+  /** The item changed. */
+  record: Scalar<DocumentId>;
 }

@@ -41,7 +41,7 @@ export interface TransitionOf<K extends RecordKind> {
 export type Transition = { [K in RecordKind]: TransitionOf<K> }[RecordKind];
 
 /**
- * Every allowed status move of both kinds of record. A move not listed is refused.
+ * Every allowed status move of every kind of record. A move not listed is refused.
  *
  * 延期 is not a status: an approved extension is a change of `deadline`.
  */
@@ -65,6 +65,8 @@ export const TRANSITIONS: readonly Transition[] = [
   { kind: "research", from: "submitted", to: "adopted", roles: ["leader"], action: "采纳" },
   { kind: "research", from: "submitted", to: "archived", roles: ["leader"], action: "归档" },
   { kind: "research", from: "submitted", to: "drafting", roles: ["leader"], action: "退回修改" },
+  { kind: "meeting", from: "draft", to: "open", roles: ["supervisor", "leader"], action: "开始会议" },
+  { kind: "meeting", from: "open", to: "closed", roles: ["supervisor", "leader"], action: "结束会议" },
 ];
 
 /** How a field may change. */
@@ -107,7 +109,7 @@ export interface FieldRuleOf<K extends RecordKind> {
 export type FieldRule = { [K in RecordKind]: FieldRuleOf<K> }[RecordKind];
 
 /**
- * Every top-level field of both kinds of record and who may change it. A field missing here
+ * Every top-level field of every kind of record and who may change it. A field missing here
  * may be changed by nobody (a test keeps the table and the record types in step).
  */
 export const FIELD_RULES: readonly FieldRule[] = [
@@ -154,4 +156,17 @@ export const FIELD_RULES: readonly FieldRule[] = [
   { kind: "research", field: "report", access: { type: "edit", roles: ["researcher"] } },
   { kind: "research", field: "suggestions", access: { type: "entries", append: ["researcher"], edit: ["researcher", "leader"] } },
   { kind: "research", field: "instructions", access: { type: "entries", append: ["leader"], edit: [] } },
+  { kind: "meeting", field: "kind", access: { type: "edit", roles: ["supervisor"] } },
+  { kind: "meeting", field: "title", access: { type: "edit", roles: ["supervisor"] } },
+  { kind: "meeting", field: "held_at", access: { type: "edit", roles: ["supervisor"] } },
+  { kind: "meeting", field: "chair", access: { type: "edit", roles: ["supervisor"] } },
+  { kind: "meeting", field: "attendees", access: { type: "edit", roles: ["supervisor"] } },
+  { kind: "meeting", field: "unit", access: { type: "edit", roles: ["supervisor"] } },
+  { kind: "meeting", field: "status", access: { type: "status" } },
+  { kind: "meeting", field: "created_by", access: { type: "fixed" } },
+  { kind: "meeting", field: "created_at", access: { type: "fixed" } },
+  { kind: "meeting", field: "agenda", access: { type: "entries", append: ["supervisor"], edit: [] } },
+  { kind: "meeting", field: "dispositions", access: { type: "entries", append: ["supervisor", "leader"], edit: [] } },
+  { kind: "meeting", field: "decisions", access: { type: "entries", append: ["supervisor", "leader"], edit: ["supervisor"] } },
+  { kind: "meeting", field: "applied", access: { type: "fixed" } },
 ];

@@ -2,11 +2,13 @@
 
 import { enNotify } from "./notify";
 import { enWorkflow } from "./workflow";
+import { enMeetings } from "./meetings";
 import type { zh } from "./zh";
 
 export const en: Record<keyof typeof zh, string> = {
   ...enNotify,
   ...enWorkflow,
+  ...enMeetings,
   "app.name": "Duyan",
   "common.loading": "Loading…",
   "common.submit": "Submit",

@@ -2,10 +2,12 @@
 
 import { zhNotify } from "./notify";
 import { zhWorkflow } from "./workflow";
+import { zhMeetings } from "./meetings";
 
 export const zh = {
   ...zhNotify,
   ...zhWorkflow,
+  ...zhMeetings,
   "app.name": "督研",
   "common.loading": "加载中…",
   "common.submit": "提交",

@@ -12,6 +12,11 @@ import { RecordRow } from "../components/RecordRow";
 import { DUBAN_STATUSES, LEVELS } from "../generated/records";
 import { ledgerRows, type LedgerFilter } from "../domain/lists";
 import { mayCreate } from "../domain/permissions";
+import { isOpen } from "../domain/derived";
+import { newMeeting, type AgendaSource } from "../domain/meetings";
+import { clock, isoDate } from "../domain/time";
+import type { DubanStatus } from "../generated/records";
+import { confirmMove } from "../records/confirm";
 import type { RecordSummary } from "../domain/summary";
 import { endOfDayFromIso } from "../domain/time";
 import { enumLabel, useT } from "../i18n";
@@ -88,6 +93,36 @@ export function Ledger() {
     }
   };
 
+  // 开周会: the open items of the list as shown now become the meeting's agenda snapshot.
+  const agenda: AgendaSource[] = [
+    ...local.map((row) => ({
+      id: row.summary.id,
+      title: row.summary.title,
+      lead_unit: row.summary.unit,
+      status: row.summary.status as DubanStatus,
+      light: row.light,
+      deadline: row.summary.deadline,
+      latest_progress: row.summary.latest ?? null,
+    })),
+    ...extra.map((row) => ({
+      id: row.id,
+      title: row.title ?? "",
+      lead_unit: row.lead_unit,
+      status: (row.status ?? "") as DubanStatus,
+      light: row.light,
+      deadline: row.deadline,
+      latest_progress: null,
+    })),
+  ].filter((a) => isOpen(a.status));
+  const startMeeting = async () => {
+    if (agenda.length === 0) return Toast.show({ content: t("meeting.nothing_to_review") });
+    if (!(await confirmMove(t, t("meeting.confirm_start", { n: agenda.length })))) return;
+    const now = clock();
+    const title = t("meeting.default_title", { date: isoDate(now) });
+    const meeting = client.create(newMeeting("weekly", title, agenda, actor.id, actor.unit ?? "", now));
+    navigate(`/meetings/${meeting.documentId}`);
+  };
+
   const set = (patch: Partial<typeof filter>) => setFilter((f) => ({ ...f, ...patch }));
   const filtered = Object.values(filter).some((v) => typeof v === "string" && v.trim() !== "");
   return (
@@ -153,11 +188,21 @@ export function Ledger() {
             <input className="field" type="date" data-testid="ledger-due" value={filter.due ?? ""} onChange={(e) => set({ due: e.target.value })} />
           </label>
         </div>
-        {online ? (
-          <Button size="small" fill="outline" onClick={() => void exportXlsx()}>
-            {t("ledger.export")}
+        <div className="filter-row ledger-actions">
+          {online ? (
+            <Button size="small" fill="outline" onClick={() => void exportXlsx()}>
+              {t("ledger.export")}
+            </Button>
+          ) : null}
+          <Button size="small" fill="outline" data-testid="open-meetings" onClick={() => navigate("/meetings")}>
+            {t("meeting.open_list")}
           </Button>
-        ) : null}
+          {mayCreate("meeting", actor.roles) ? (
+            <Button size="small" color="primary" fill="outline" data-testid="start-meeting" onClick={() => void startMeeting()}>
+              {t("meeting.start_weekly")}
+            </Button>
+          ) : null}
+        </div>
       </div>
       {online ? null : <p className="hint ledger-offline">{t("ledger.offline")}</p>}
       {local.length + extra.length === 0 ? (

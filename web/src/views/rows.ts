@@ -31,7 +31,7 @@ export function localRowView(row: ListRow, entry: IndexEntry | undefined, dir: D
 export function serverRowView(row: ServerRow, dir: DirectoryData): RowView {
   return {
     id: row.id,
-    kind: row.type === "research" ? "research" : "duban",
+    kind: row.type === "research" || row.type === "meeting" ? row.type : "duban",
     title: row.title ?? "",
     status: row.status ?? "",
     light: row.light,

@@ -45,7 +45,9 @@ pub(super) async fn ledger_photos(
     match filter.kind {
         None => filter.kind = Some(RecordKind::Duban),
         Some(RecordKind::Duban) => {}
-        Some(RecordKind::Research) => return Err(bad("the ledger lists 督办事项 only")),
+        Some(RecordKind::Research | RecordKind::Meeting) => {
+            return Err(bad("the ledger lists 督办事项 only"));
+        }
     }
     // The ledger's own query and cap, so the folders' 序号 are the sheet's.
     filter.limit = MAX_ROWS + 1;

@@ -188,6 +188,7 @@ impl TestApp {
                     .flat_map(|v| &v.photos)
                     .chain(research.findings.iter().flat_map(|f| &f.photos))
                     .collect(),
+                Record::Meeting(_) => Vec::new(),
             };
             let files = duyan::access::photos::attachments_in(record);
             let named = refs
