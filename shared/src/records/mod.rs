@@ -33,7 +33,7 @@ use autosurgeon::{Doc, ReadDoc, ReconcileError};
 
 pub use codec::Percent;
 pub(crate) use codec::integral as codec_integral;
-pub use common::{Geo, Instruction, PhotoRef};
+pub use common::{Geo, Instruction, PhotoRef, Withdrawal};
 pub use duban::{
     DubanItem, Evaluation, ExtensionDecision, ExtensionRequest, ExtensionVerdict, FeedbackCycle,
     Level, Milestone, Progress, Rating, Review, SiteCheck, Source, SourceRef, Urge, UrgeLevel,
