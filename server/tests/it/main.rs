@@ -16,6 +16,7 @@ mod cycle_api;
 mod dashboard_periods;
 mod directory;
 mod documents;
+mod entry_rules;
 mod notify;
 mod notify_digest;
 mod notify_push;
