@@ -69,7 +69,8 @@ impl Mode {
             }
             // KeepAppended restores every existing entry, which covers any entry fix but the
             // removal of a new one.
-            (Mode::KeepAppended, Mode::Entries(fixes)) | (Mode::Entries(fixes), Mode::KeepAppended)
+            (Mode::KeepAppended, Mode::Entries(fixes))
+            | (Mode::Entries(fixes), Mode::KeepAppended)
                 if fixes.values().any(|fix| *fix == EntryFix::Remove) =>
             {
                 Mode::Whole
@@ -366,7 +367,14 @@ fn restore_entries<T: Transactable + ReadDoc>(
             EntryFix::Whole => restore_object(tx, id, *ty, heads, &Mode::Whole, written)?,
             EntryFix::Fields(fields) => {
                 for field in fields {
-                    restore_prop(tx, id, Prop::Map(field.clone()), heads, &Mode::Whole, written)?;
+                    restore_prop(
+                        tx,
+                        id,
+                        Prop::Map(field.clone()),
+                        heads,
+                        &Mode::Whole,
+                        written,
+                    )?;
                 }
             }
         }

@@ -320,9 +320,10 @@ fn review_fields(
     for violation in violations {
         let (code, mode) = match &violation.problem {
             Problem::NotPermitted => ("not_permitted", Mode::Whole),
-            Problem::Entry { id, part, problem } => {
-                (problem.code(), Mode::Entries(entry_fix(id, *part, *problem)))
-            }
+            Problem::Entry { id, part, problem } => (
+                problem.code(),
+                Mode::Entries(entry_fix(id, *part, *problem)),
+            ),
             Problem::Transition { .. } => ("transition", Mode::Whole),
             Problem::AssignIncomplete { .. } => ("assign_incomplete", Mode::Whole),
             Problem::WrongKind { .. } => {
@@ -377,7 +378,11 @@ fn review_fields(
 }
 
 /// What to put back of entry `id` for one problem the entry rules found.
-fn entry_fix(id: &str, part: Option<&'static str>, problem: EntryProblem) -> BTreeMap<String, EntryFix> {
+fn entry_fix(
+    id: &str,
+    part: Option<&'static str>,
+    problem: EntryProblem,
+) -> BTreeMap<String, EntryFix> {
     let fix = match (problem, part) {
         // New entries that may not stay: honest clients never write them.
         (EntryProblem::MayNotAppend | EntryProblem::Prefilled, _) => EntryFix::Remove,

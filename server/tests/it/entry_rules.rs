@@ -190,7 +190,10 @@ impl TestEntry for Progress {
     fn template(id: &str, by: &str) -> Self {
         let mut entry = duyan_shared::samples::progress(id, shanghai(2026, 11, 3, 9, 0));
         entry.by = by.into();
-        entry.photos = vec![PhotoRef { by: by.into(), ..photo('a') }];
+        entry.photos = vec![PhotoRef {
+            by: by.into(),
+            ..photo('a')
+        }];
         entry
     }
     fn id(&self) -> &str {
@@ -508,7 +511,11 @@ fn base(kind: RecordKind) -> (Record, &'static str) {
 }
 
 fn ops(kind: RecordKind, list: &str) -> Vec<Op> {
-    let mut ops = vec![Op::Append, Op::Remove { own: true }, Op::Remove { own: false }];
+    let mut ops = vec![
+        Op::Append,
+        Op::Remove { own: true },
+        Op::Remove { own: false },
+    ];
     for own in [true, false] {
         for field in entry_fields(kind, list) {
             ops.push(Op::Write { own, field });
@@ -577,11 +584,18 @@ async fn run(hub: &Hub, store: &PgStore, kind: RecordKind, actor: &str) -> (usiz
                 // The states are the debug lists of the entries concerned: the old one, then
                 // the copy.
                 renamed_stays = if stays {
-                    format!("{}, {}", base_state.trim_end_matches(']'), &changed_state[1..])
+                    format!(
+                        "{}, {}",
+                        base_state.trim_end_matches(']'),
+                        &changed_state[1..]
+                    )
                 } else {
                     base_state.clone()
                 };
-                (&renamed_stays, "put back, the copy kept only as a lawful append")
+                (
+                    &renamed_stays,
+                    "put back, the copy kept only as a lawful append",
+                )
             }
             _ if accepted => (&changed_state, "accepted"),
             _ => (base_state, "put back"),
@@ -608,7 +622,12 @@ async fn every_entry_operation_is_decided_by_the_table(pool: PgPool) {
             wrong.append(&mut bad);
         }
     }
-    assert!(wrong.is_empty(), "{} of {cases} cases:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {cases} cases:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
     // 2 kinds x 6 roles x (3 + 2 x fields) per list: every case ran.
     let per_role: usize = ENTRY_RULES
         .iter()

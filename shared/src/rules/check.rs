@@ -102,7 +102,10 @@ impl fmt::Display for Violation {
                         "{entry} is completed by others and must be empty in a new entry"
                     ),
                     EntryProblem::Removed => {
-                        write!(f, "{entry} was removed; entries are never removed, only withdrawn by their author")
+                        write!(
+                            f,
+                            "{entry} was removed; entries are never removed, only withdrawn by their author"
+                        )
                     }
                     EntryProblem::NotWritable => write!(
                         f,

@@ -53,11 +53,26 @@ fn every_writable_entry_field_exists_and_once_fields_can_be_unset() {
         let (fields, _) = shape_of(rule.kind, rule.list);
         assert_eq!(fields, entry_fields(rule.kind, rule.list));
         for field in rule.fields {
-            assert!(fields.contains(&field.field), "{}.{}", rule.list, field.field);
-            assert!(!names_a_person(field.field), "an author field is never writable");
-            assert_ne!(field.field, WITHDRAWN, "withdrawing is the author's, not a role's");
+            assert!(
+                fields.contains(&field.field),
+                "{}.{}",
+                rule.list,
+                field.field
+            );
+            assert!(
+                !names_a_person(field.field),
+                "an author field is never writable"
+            );
+            assert_ne!(
+                field.field, WITHDRAWN,
+                "withdrawing is the author's, not a role's"
+            );
         }
-        assert!(fields.contains(&WITHDRAWN), "{}: every entry can be withdrawn", rule.list);
+        assert!(
+            fields.contains(&WITHDRAWN),
+            "{}: every entry can be withdrawn",
+            rule.list
+        );
     }
     // A once-field must have an unset state: a plain field would always look written.
     let mut extension = duban_item();
@@ -73,7 +88,11 @@ fn every_field_naming_a_person_is_walked() {
     for rule in ENTRY_RULES {
         let (fields, authors) = shape_of(rule.kind, rule.list);
         for field in fields.iter().filter(|f| names_a_person(f)) {
-            assert!(authors.contains(field), "{}.{field} is not walked", rule.list);
+            assert!(
+                authors.contains(field),
+                "{}.{field} is not walked",
+                rule.list
+            );
         }
         for author in authors {
             let top = author.split('.').next().unwrap();
@@ -122,7 +141,10 @@ fn decision(by: &str) -> ExtensionDecision {
 }
 
 /// The entry problems `roles` meet changing an item holding one pending request.
-fn on_request(roles: &[Role], change: impl FnOnce(&mut DubanItem)) -> Vec<(String, Option<&'static str>, EntryProblem)> {
+fn on_request(
+    roles: &[Role],
+    change: impl FnOnce(&mut DubanItem),
+) -> Vec<(String, Option<&'static str>, EntryProblem)> {
     let mut before = duban_item();
     before.extension_requests.push(request(None));
     let mut after = before.clone();
@@ -140,32 +162,46 @@ fn on_request(roles: &[Role], change: impl FnOnce(&mut DubanItem)) -> Vec<(Strin
 fn the_office_decides_a_request_once_and_never_rewrites_or_removes_it() {
     use EntryProblem::*;
     let sup = &[Role::Supervisor];
-    assert_eq!(on_request(sup, |i| i.extension_requests[0].decision = Some(decision("u-li"))), []);
+    assert_eq!(
+        on_request(sup, |i| i.extension_requests[0].decision =
+            Some(decision("u-li"))),
+        []
+    );
     assert_eq!(
         on_request(sup, |i| i.extension_requests[0].reason = "改写".into()),
         [("x1".into(), Some("reason"), NotWritable)]
     );
-    assert_eq!(on_request(sup, |i| i.extension_requests.clear()), [("x1".into(), None, Removed)]);
+    assert_eq!(
+        on_request(sup, |i| i.extension_requests.clear()),
+        [("x1".into(), None, Removed)]
+    );
     // The handler who filed it may not decide it.
     assert_eq!(
-        on_request(&[Role::Handler], |i| i.extension_requests[0].decision = Some(decision("u-zhang"))),
+        on_request(&[Role::Handler], |i| i.extension_requests[0].decision =
+            Some(decision("u-zhang"))),
         [("x1".into(), Some("decision"), NotWritable)]
     );
     // Filed by a handler only, and never already decided.
     let mut second = request(None);
     second.id = "x2".into();
     assert_eq!(
-        on_request(&[Role::Supervisor, Role::Leader], |i| i.extension_requests.push(second.clone())),
+        on_request(&[Role::Supervisor, Role::Leader], |i| i
+            .extension_requests
+            .push(second.clone())),
         [("x2".into(), None, MayNotAppend)]
     );
     second.decision = Some(decision("u-zhang"));
     assert_eq!(
-        on_request(&[Role::Handler], |i| i.extension_requests.push(second.clone())),
+        on_request(&[Role::Handler], |i| i
+            .extension_requests
+            .push(second.clone())),
         [("x2".into(), Some("decision"), Prefilled)]
     );
     // A decision taken is not taken again.
     let mut before = duban_item();
-    before.extension_requests.push(request(Some(decision("u-li"))));
+    before
+        .extension_requests
+        .push(request(Some(decision("u-li"))));
     let mut after = before.clone();
     after.extension_requests[0].decision = Some(ExtensionDecision {
         verdict: ExtensionVerdict::Rejected,
@@ -174,7 +210,13 @@ fn the_office_decides_a_request_once_and_never_rewrites_or_removes_it() {
     let violations = check_change(RecordKind::Duban, sup, &before.into(), &after.into());
     assert!(matches!(
         violations[..],
-        [Violation { problem: Problem::Entry { problem: AlreadySet, .. }, .. }]
+        [Violation {
+            problem: Problem::Entry {
+                problem: AlreadySet,
+                ..
+            },
+            ..
+        }]
     ));
 }
 
@@ -190,9 +232,14 @@ fn withdrawal(by: &str) -> Withdrawal {
 fn only_the_author_withdraws_an_entry_and_only_once() {
     use EntryProblem::*;
     let handler = &[Role::Handler];
-    assert_eq!(on_request(handler, |i| i.extension_requests[0].withdrawn = Some(withdrawal("u-zhang"))), []);
     assert_eq!(
-        on_request(&[Role::Supervisor], |i| i.extension_requests[0].withdrawn = Some(withdrawal("u-li"))),
+        on_request(handler, |i| i.extension_requests[0].withdrawn =
+            Some(withdrawal("u-zhang"))),
+        []
+    );
+    assert_eq!(
+        on_request(&[Role::Supervisor], |i| i.extension_requests[0].withdrawn =
+            Some(withdrawal("u-li"))),
         [("x1".into(), Some("withdrawn"), NotAuthor)]
     );
     let mut before = duban_item();
@@ -202,7 +249,13 @@ fn only_the_author_withdraws_an_entry_and_only_once() {
     let violations = check_change(RecordKind::Duban, handler, &before.into(), &after.into());
     assert!(matches!(
         violations[..],
-        [Violation { problem: Problem::Entry { problem: AlreadySet, .. }, .. }]
+        [Violation {
+            problem: Problem::Entry {
+                problem: AlreadySet,
+                ..
+            },
+            ..
+        }]
     ));
 }
 
@@ -219,7 +272,11 @@ fn research_members_share_visit_notes_but_not_each_others_findings() {
         violations,
         [Violation {
             field: "findings",
-            problem: Problem::Entry { id: "f1".into(), part: Some("text"), problem: NotWritable },
+            problem: Problem::Entry {
+                id: "f1".into(),
+                part: Some("text"),
+                problem: NotWritable
+            },
         }]
     );
 }
@@ -243,19 +300,33 @@ fn nobody_writes_in_anothers_name_anywhere_in_a_record() {
         rating: Rating::Adequate,
         comment: "一般".into(),
     };
-    assert_eq!(check(&|i| i.evaluation = Some(evaluation("u-leader"))), [("evaluation", "evaluation.by")]);
+    assert_eq!(
+        check(&|i| i.evaluation = Some(evaluation("u-leader"))),
+        [("evaluation", "evaluation.by")]
+    );
     assert_eq!(check(&|i| i.evaluation = Some(evaluation("u-li"))), []);
     // A decision in another's name, a photo added as someone else's, an entry in another's name.
     assert_eq!(
-        check(&|i| i.extension_requests.push(request(Some(decision("u-leader"))))),
-        [("extension_requests", "by"), ("extension_requests", "decision.by")]
+        check(&|i| i
+            .extension_requests
+            .push(request(Some(decision("u-leader"))))),
+        [
+            ("extension_requests", "by"),
+            ("extension_requests", "decision.by")
+        ]
     );
     let mut mine = crate::samples::progress("p2", shanghai(2026, 11, 8, 10, 0));
     mine.by = "u-li".into();
     mine.photos = vec![photo('c')];
-    assert_eq!(check(&|i| i.progress.push(mine.clone())), [("progress", "photos.by")]);
+    assert_eq!(
+        check(&|i| i.progress.push(mine.clone())),
+        [("progress", "photos.by")]
+    );
     // Changing who created it is writing `created_by`.
-    assert_eq!(check(&|i| i.created_by = "u-leader".into()), [("created_by", "created_by")]);
+    assert_eq!(
+        check(&|i| i.created_by = "u-leader".into()),
+        [("created_by", "created_by")]
+    );
     // Existing entries in others' names, untouched, are not the change's doing.
     assert_eq!(check(&|i| i.title = "新标题".into()), []);
 
@@ -264,5 +335,9 @@ fn nobody_writes_in_anothers_name_anywhere_in_a_record() {
     let mut rescored = with_evaluation.clone();
     rescored.evaluation.as_mut().unwrap().score = 95;
     let forged = forged_authors(Some(&with_evaluation.into()), &rescored.into(), "u-li");
-    assert_eq!(forged.len(), 1, "re-scoring a leader's evaluation keeps it in the leader's name");
+    assert_eq!(
+        forged.len(),
+        1,
+        "re-scoring a leader's evaluation keeps it in the leader's name"
+    );
 }

@@ -29,9 +29,9 @@ pub use check::{
     EntryProblem, Forgery, Problem, Violation, check_change, forged_authors, roles_on,
 };
 pub use entries::{ENTRY_RULES, EntryField, EntryRule, WITHDRAWN, entry_rule};
-pub use shape::entry_fields;
 pub use fields::{FIELD_RULES, FieldAccess, FieldRule, field_rule};
 pub use resume::{resume_target, suspended_from};
+pub use shape::entry_fields;
 pub use structure::{ParentProblem, parent_problem};
 
 use Role::{Handler, Leader, Researcher, Supervisor};

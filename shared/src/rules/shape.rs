@@ -57,8 +57,7 @@ pub(crate) fn signed_forged<S: Signed>(before: Option<&S>, after: Option<&S>, us
 /// Whether a photo not in `before` names someone other than `user` as who added it.
 fn photos_forged(before: Option<&[PhotoRef]>, after: &[PhotoRef], user: &str) -> bool {
     after.iter().any(|photo| {
-        photo.by != user
-            && !before.is_some_and(|old| old.iter().any(|p| p.sha256 == photo.sha256))
+        photo.by != user && !before.is_some_and(|old| old.iter().any(|p| p.sha256 == photo.sha256))
     })
 }
 
@@ -75,8 +74,17 @@ macro_rules! signed {
     };
 }
 
-signed!(ExtensionDecision { verdict, at, comment });
-signed!(Evaluation { at, score, rating, comment });
+signed!(ExtensionDecision {
+    verdict,
+    at,
+    comment
+});
+signed!(Evaluation {
+    at,
+    score,
+    rating,
+    comment
+});
 signed!(Withdrawal { at, reason });
 
 impl Signed for PhotoRef {

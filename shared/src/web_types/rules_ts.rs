@@ -202,13 +202,19 @@ fn entry_rules(ts: &mut Ts) {
     {
         let fields: Vec<String> = fields
             .iter()
-            .map(|EntryField { field, roles: allowed, once }| {
-                format!(
-                    "{{ field: {}, roles: {}, once: {once} }}",
-                    ts::string(field),
-                    roles(allowed)
-                )
-            })
+            .map(
+                |EntryField {
+                     field,
+                     roles: allowed,
+                     once,
+                 }| {
+                    format!(
+                        "{{ field: {}, roles: {}, once: {once} }}",
+                        ts::string(field),
+                        roles(allowed)
+                    )
+                },
+            )
             .collect();
         ts.line(&format!(
             "  {{ kind: {}, list: {}, append: {}, fields: [{}] }},",

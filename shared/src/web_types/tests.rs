@@ -394,15 +394,7 @@ fn every_type_field_and_value_carries_its_rust_doc() {
         ("FIELD_RULES", &[]),
         ("Transition", &["from", "to", "roles", "action"]),
         ("FieldRule", &["kind", "field", "access"]),
-        (
-            "FieldAccess",
-            &[
-                "Fixed",
-                "Edit",
-                "Entries",
-                "Status",
-            ],
-        ),
+        ("FieldAccess", &["Fixed", "Edit", "Entries", "Status"]),
     ];
     for (name, fields) in members {
         let item = docs::item(name);

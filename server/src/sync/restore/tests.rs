@@ -151,7 +151,10 @@ fn entry_by_entry_restores_only_what_was_refused() {
     tx.commit();
 
     let fixes = [
-        ("p1".to_owned(), EntryFix::Fields(["text".to_owned()].into())),
+        (
+            "p1".to_owned(),
+            EntryFix::Fields(["text".to_owned()].into()),
+        ),
         ("p2".to_owned(), EntryFix::Whole),
         ("p4".to_owned(), EntryFix::Remove),
     ];
@@ -164,5 +167,9 @@ fn entry_by_entry_restores_only_what_was_refused() {
     assert_eq!(texts, ["p3", "已清理", "第二条"]);
     let (_, first) = doc.get(&list, 0).unwrap().unwrap();
     let (note, _) = doc.get(&first, "note").unwrap().unwrap();
-    assert_eq!(note.into_string().unwrap(), "允许的补充", "the allowed part of p1 stands");
+    assert_eq!(
+        note.into_string().unwrap(),
+        "允许的补充",
+        "the allowed part of p1 stands"
+    );
 }
