@@ -93,6 +93,7 @@ fn main() {
             id: format!("s{n}"),
             at: shanghai(2026, 11, 3, 9, 0),
             by: "u-li".into(),
+            withdrawn: None,
             place: format!("{n}号阀井"),
             findings: "阀井内积水发黑，有油污味。".into(),
             before_photos: vec![photo_ref(2 * n)],

@@ -1,7 +1,17 @@
 // Which actions the detail view offers, per role and status, from the generated rules.
 import { describe, expect, test } from "vitest";
 
-import { dubanActions, mayCreate, researchMoves, rolesOn, type Actor, type DubanAction } from "../src/domain/permissions";
+import {
+  dubanActions,
+  mayAppend,
+  mayCreate,
+  mayEditEntryField,
+  mayWithdraw,
+  researchMoves,
+  rolesOn,
+  type Actor,
+  type DubanAction,
+} from "../src/domain/permissions";
 import { TRANSITIONS, type Role } from "../src/generated/rules";
 import type { DubanStatus } from "../src/generated/records";
 import { shanghai } from "../src/domain/time";
@@ -105,5 +115,31 @@ describe("research and creation", () => {
     expect(mayCreate("duban", ["supervisor"])).toBe(true);
     expect(mayCreate("duban", ["handler", "leader"])).toBe(false);
     expect(mayCreate("research", ["researcher"])).toBe(true);
+  });
+});
+
+describe("entries, from the generated ENTRY_RULES", () => {
+  test("only a handler files an extension request; the office decides it, once", () => {
+    expect(mayAppend("duban", "extension_requests", ["handler"])).toBe(true);
+    expect(mayAppend("duban", "extension_requests", ["supervisor", "leader"])).toBe(false);
+    expect(mayEditEntryField("duban", "extension_requests", "decision", ["leader"])).toBe(true);
+    expect(mayEditEntryField("duban", "extension_requests", "decision", ["leader"], true)).toBe(false);
+    expect(mayEditEntryField("duban", "extension_requests", "reason", ["supervisor"])).toBe(false);
+    expect(mayEditEntryField("duban", "extension_requests", "decision", ["handler"])).toBe(false);
+  });
+
+  test("only the author withdraws, once, while they may still add to the list", () => {
+    const own = { by: "u-zhang", withdrawn: false };
+    expect(mayWithdraw("duban", "progress", own, "u-zhang", ["handler"])).toBe(true);
+    expect(mayWithdraw("duban", "progress", own, "u-li", ["supervisor"])).toBe(false);
+    expect(mayWithdraw("duban", "progress", { ...own, withdrawn: true }, "u-zhang", ["handler"])).toBe(false);
+    expect(mayWithdraw("duban", "progress", own, "u-zhang", [])).toBe(false);
+  });
+
+  test("researchers share a visit's notes; a finding's link is written by a researcher", () => {
+    expect(mayEditEntryField("research", "visits", "notes", ["researcher"])).toBe(true);
+    expect(mayEditEntryField("research", "findings", "text", ["researcher"])).toBe(false);
+    expect(mayEditEntryField("research", "findings", "duban_ref", ["researcher"])).toBe(true);
+    expect(mayEditEntryField("research", "suggestions", "status", ["leader"])).toBe(true);
   });
 });

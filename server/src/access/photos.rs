@@ -106,6 +106,8 @@ pub fn attachments_in(record: &Record) -> Vec<&AttachmentRef> {
     match record {
         Record::Duban(item) => attachments_in_item(item).collect(),
         Record::Research(record) => attachments_in_research(record).collect(),
+        // A meeting holds no attachments.
+        Record::Meeting(_) => Vec::new(),
     }
 }
 

@@ -236,6 +236,7 @@ mod tests {
             id: "s/1".into(),
             at: shanghai(2026, 11, 3, 9, 0),
             by: "u-li".into(),
+            withdrawn: None,
             place: "阀井".into(),
             findings: "污水".into(),
             before_photos: vec![photo('d')],

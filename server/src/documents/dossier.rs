@@ -87,6 +87,8 @@ pub fn attachment_entries(record: &Record) -> Vec<AttachmentEntry> {
                 add("批示", &i.id, &i.attachments);
             }
         }
+        // A meeting holds no attachments.
+        Record::Meeting(_) => {}
     }
     entries
 }

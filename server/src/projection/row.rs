@@ -410,6 +410,7 @@ mod tests {
             id: "s1".into(),
             at: shanghai(2026, 11, 3, 9, 0),
             by: "u-li".into(),
+            withdrawn: None,
             place: "阀井".into(),
             findings: "污水".into(),
             before_photos: vec![photo('e'), photo('a')],

@@ -9,19 +9,75 @@
 //! diff, and objects that still exist are restored in place, so concurrent edits by others to
 //! the same objects are not clobbered and the server's change stays small.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use automerge::transaction::Transactable;
 use automerge::{AutomergeError, ChangeHash, ObjId, ObjType, Prop, ReadDoc, ScalarValue, Value};
 
 /// How a list of entries is brought back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
     /// Exactly as it was: entries added since are removed too.
     Whole,
     /// Entries that existed are restored (changed ones put back, removed ones re-inserted);
     /// entries added since are kept. For people who may append to a list but not edit it.
     KeepAppended,
+    /// Only what the rules refused, entry by entry (keyed by the entry's `id`): everything else
+    /// the message did to the list stands.
+    Entries(BTreeMap<String, EntryFix>),
+}
+
+/// What to put back of one entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryFix {
+    /// A new entry that may not stay: removed.
+    Remove,
+    /// An existing entry: restored whole (re-inserted if it was removed).
+    Whole,
+    /// These fields of an existing entry: restored; its other fields keep their new values.
+    Fields(BTreeSet<String>),
+}
+
+impl EntryFix {
+    /// The fix that does both `self` and `other`.
+    pub fn and(self, other: EntryFix) -> EntryFix {
+        match (self, other) {
+            (EntryFix::Remove, _) | (_, EntryFix::Remove) => EntryFix::Remove,
+            (EntryFix::Whole, _) | (_, EntryFix::Whole) => EntryFix::Whole,
+            (EntryFix::Fields(mut a), EntryFix::Fields(b)) => {
+                a.extend(b);
+                EntryFix::Fields(a)
+            }
+        }
+    }
+}
+
+impl Mode {
+    /// The mode that puts back both what `self` and `other` put back.
+    pub fn and(self, other: Mode) -> Mode {
+        match (self, other) {
+            (Mode::Whole, _) | (_, Mode::Whole) => Mode::Whole,
+            (Mode::Entries(mut a), Mode::Entries(b)) => {
+                for (id, fix) in b {
+                    let merged = match a.remove(&id) {
+                        Some(old) => old.and(fix),
+                        None => fix,
+                    };
+                    a.insert(id, merged);
+                }
+                Mode::Entries(a)
+            }
+            // KeepAppended restores every existing entry, which covers any entry fix but the
+            // removal of a new one.
+            (Mode::KeepAppended, Mode::Entries(fixes))
+            | (Mode::Entries(fixes), Mode::KeepAppended)
+                if fixes.values().any(|fix| *fix == EntryFix::Remove) =>
+            {
+                Mode::Whole
+            }
+            _ => Mode::KeepAppended,
+        }
+    }
 }
 
 /// Restores key `key` of the root map to its value at `heads`. Returns whether anything was
@@ -30,7 +86,7 @@ pub fn restore_root_key<T: Transactable + ReadDoc>(
     tx: &mut T,
     key: &str,
     heads: &[ChangeHash],
-    mode: Mode,
+    mode: &Mode,
 ) -> Result<bool, AutomergeError> {
     let mut written = false;
     restore_prop(
@@ -56,7 +112,7 @@ pub fn restore_all<T: Transactable + ReadDoc>(
         .collect();
     let mut restored = Vec::new();
     for key in keys {
-        if restore_root_key(tx, &key, heads, Mode::Whole)? {
+        if restore_root_key(tx, &key, heads, &Mode::Whole)? {
             restored.push(key);
         }
     }
@@ -68,7 +124,7 @@ fn restore_prop<T: Transactable + ReadDoc>(
     obj: &ObjId,
     prop: Prop,
     heads: &[ChangeHash],
-    mode: Mode,
+    mode: &Mode,
     written: &mut bool,
 ) -> Result<(), AutomergeError> {
     let then = tx
@@ -110,14 +166,14 @@ fn restore_object<T: Transactable + ReadDoc>(
     id: &ObjId,
     ty: ObjType,
     heads: &[ChangeHash],
-    mode: Mode,
+    mode: &Mode,
     written: &mut bool,
 ) -> Result<(), AutomergeError> {
     match ty {
         ObjType::Map | ObjType::Table => {
             let keys: BTreeSet<String> = tx.keys_at(id, heads).chain(tx.keys(id)).collect();
             for key in keys {
-                restore_prop(tx, id, Prop::Map(key), heads, Mode::Whole, written)?;
+                restore_prop(tx, id, Prop::Map(key), heads, &Mode::Whole, written)?;
             }
         }
         ObjType::Text => {
@@ -166,9 +222,12 @@ fn restore_list<T: Transactable + ReadDoc>(
     tx: &mut T,
     list: &ObjId,
     heads: &[ChangeHash],
-    mode: Mode,
+    mode: &Mode,
     written: &mut bool,
 ) -> Result<(), AutomergeError> {
+    if let Mode::Entries(fixes) = mode {
+        return restore_entries(tx, list, heads, fixes, written);
+    }
     let then = elements(tx, list, Some(heads));
     let now = elements(tx, list, None);
     let all_objects = then
@@ -198,7 +257,7 @@ fn restore_list<T: Transactable + ReadDoc>(
     };
     let then_ids: HashSet<ObjId> = then.iter().filter_map(object_id).collect();
     // Entries added since: removed unless they are to be kept. From the end, so indexes hold.
-    if mode == Mode::Whole {
+    if *mode == Mode::Whole {
         for (index, element) in now.iter().enumerate().rev() {
             if object_id(element).is_some_and(|id| !then_ids.contains(&id)) {
                 tx.delete(list, index)?;
@@ -215,11 +274,108 @@ fn restore_list<T: Transactable + ReadDoc>(
             .iter()
             .position(|e| object_id(e).as_ref() == Some(id));
         match position {
-            Some(_) => restore_object(tx, id, *ty, heads, Mode::Whole, written)?,
+            Some(_) => restore_object(tx, id, *ty, heads, &Mode::Whole, written)?,
             None => {
                 let at = then_index.min(tx.length(list));
                 insert_copy(tx, list, at, element, heads)?;
                 *written = true;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `id` of the entry object `obj` (now, or at `heads`).
+fn entry_id<T: ReadDoc>(tx: &T, obj: &ObjId, heads: Option<&[ChangeHash]>) -> Option<String> {
+    let value = match heads {
+        Some(heads) => tx.get_at(obj, "id", heads),
+        None => tx.get(obj, "id"),
+    };
+    match value.ok()?? {
+        (Value::Scalar(s), _) => match s.as_ref() {
+            ScalarValue::Str(id) => Some(id.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// [`Mode::Entries`]: removes the new entries to remove, and restores what `fixes` names of
+/// the entries that existed at `heads`. An entry replaced by a new object with the same id
+/// counts as removed: the copy of the old one comes back and the replacement goes.
+fn restore_entries<T: Transactable + ReadDoc>(
+    tx: &mut T,
+    list: &ObjId,
+    heads: &[ChangeHash],
+    fixes: &BTreeMap<String, EntryFix>,
+    written: &mut bool,
+) -> Result<(), AutomergeError> {
+    let then: Vec<(usize, ObjType, ObjId, Option<String>)> = elements(tx, list, Some(heads))
+        .into_iter()
+        .enumerate()
+        .filter_map(|(index, e)| match e {
+            Element::Object(ty, id) => {
+                let entry = entry_id(tx, &id, Some(heads));
+                Some((index, ty, id, entry))
+            }
+            Element::Scalar(_) => None,
+        })
+        .collect();
+    let then_objects: HashSet<ObjId> = then.iter().map(|(_, _, id, _)| id.clone()).collect();
+    let now_objects: HashSet<ObjId> = elements(tx, list, None)
+        .into_iter()
+        .filter_map(|e| match e {
+            Element::Object(_, id) => Some(id),
+            Element::Scalar(_) => None,
+        })
+        .collect();
+    // Ids whose old object is gone: any new object under that id is a replacement.
+    let replaced: HashSet<&str> = then
+        .iter()
+        .filter(|(_, _, id, _)| !now_objects.contains(id))
+        .filter_map(|(_, _, _, entry)| entry.as_deref())
+        .filter(|entry| fixes.contains_key(*entry))
+        .collect();
+    let now = elements(tx, list, None);
+    for (index, element) in now.iter().enumerate().rev() {
+        let Element::Object(_, id) = element else {
+            continue;
+        };
+        if then_objects.contains(id) {
+            continue;
+        }
+        let Some(entry) = entry_id(tx, id, None) else {
+            continue;
+        };
+        if fixes.get(&entry) == Some(&EntryFix::Remove) || replaced.contains(entry.as_str()) {
+            tx.delete(list, index)?;
+            *written = true;
+        }
+    }
+    for (then_index, ty, id, entry) in &then {
+        let Some(fix) = entry.as_ref().and_then(|entry| fixes.get(entry)) else {
+            continue;
+        };
+        if !now_objects.contains(id) {
+            let at = (*then_index).min(tx.length(list));
+            insert_copy(tx, list, at, &Element::Object(*ty, id.clone()), heads)?;
+            *written = true;
+            continue;
+        }
+        match fix {
+            EntryFix::Remove => {}
+            EntryFix::Whole => restore_object(tx, id, *ty, heads, &Mode::Whole, written)?,
+            EntryFix::Fields(fields) => {
+                for field in fields {
+                    restore_prop(
+                        tx,
+                        id,
+                        Prop::Map(field.clone()),
+                        heads,
+                        &Mode::Whole,
+                        written,
+                    )?;
+                }
             }
         }
     }
@@ -287,133 +443,4 @@ fn copy_object<T: Transactable + ReadDoc>(
 }
 
 #[cfg(test)]
-mod tests {
-    use automerge::transaction::Transactable;
-    use automerge::{ActorId, Automerge, ObjType, ROOT, ReadDoc, ScalarValue};
-
-    use super::{Mode, restore_all, restore_root_key};
-
-    fn doc_with_entries() -> Automerge {
-        let mut doc = Automerge::new().with_actor(ActorId::random());
-        let mut tx = doc.transaction();
-        tx.put(ROOT, "title", "阀井污水").unwrap();
-        let detail = tx.put_object(ROOT, "detail", ObjType::Text).unwrap();
-        tx.splice_text(&detail, 0, 0, "炼油厂区阀井").unwrap();
-        let list = tx.put_object(ROOT, "progress", ObjType::List).unwrap();
-        let entry = tx.insert_object(&list, 0, ObjType::Map).unwrap();
-        tx.put(&entry, "id", "p1").unwrap();
-        tx.put(&entry, "text", "已清理").unwrap();
-        let tags = tx.put_object(ROOT, "co_units", ObjType::List).unwrap();
-        tx.insert(&tags, 0, "u1").unwrap();
-        tx.commit();
-        doc
-    }
-
-    fn entry_texts(doc: &Automerge) -> Vec<String> {
-        let (_, list) = doc.get(ROOT, "progress").unwrap().unwrap();
-        (0..doc.length(&list))
-            .map(|i| {
-                let (_, entry) = doc.get(&list, i).unwrap().unwrap();
-                let (value, _) = doc.get(&entry, "text").unwrap().unwrap();
-                value.into_string().unwrap_or_default()
-            })
-            .collect()
-    }
-
-    #[test]
-    fn restores_scalars_text_and_scalar_lists() {
-        let mut doc = doc_with_entries();
-        let heads = doc.get_heads();
-        let mut tx = doc.transaction();
-        tx.put(ROOT, "title", "改过的标题").unwrap();
-        let (_, detail) = tx.get(ROOT, "detail").unwrap().unwrap();
-        tx.splice_text(&detail, 0, 2, "化工").unwrap();
-        let (_, units) = tx.get(ROOT, "co_units").unwrap().unwrap();
-        tx.insert(&units, 1, "u2").unwrap();
-        tx.put(ROOT, "unknown", 1).unwrap();
-        tx.commit();
-
-        let mut tx = doc.transaction();
-        let restored = restore_all(&mut tx, &heads).unwrap();
-        tx.commit();
-        assert_eq!(restored, ["co_units", "detail", "title", "unknown"]);
-        let (title, _) = doc.get(ROOT, "title").unwrap().unwrap();
-        assert_eq!(title.as_str(), Some("阀井污水"));
-        assert_eq!(doc.text(&detail).unwrap(), "炼油厂区阀井");
-        assert_eq!(doc.length(&units), 1);
-        assert!(doc.get(ROOT, "unknown").unwrap().is_none());
-        // Restoring again finds nothing to do.
-        let mut tx = doc.transaction();
-        assert!(restore_all(&mut tx, &heads).unwrap().is_empty());
-        assert_eq!(tx.pending_ops(), 0);
-    }
-
-    #[test]
-    fn keeps_appended_entries_but_restores_altered_ones() {
-        let mut doc = doc_with_entries();
-        let heads = doc.get_heads();
-        let mut tx = doc.transaction();
-        let (_, list) = tx.get(ROOT, "progress").unwrap().unwrap();
-        let (_, first) = tx.get(&list, 0).unwrap().unwrap();
-        tx.put(&first, "text", "篡改").unwrap();
-        let added = tx.insert_object(&list, 1, ObjType::Map).unwrap();
-        tx.put(&added, "id", "p2").unwrap();
-        tx.put(&added, "text", "新进展").unwrap();
-        tx.commit();
-
-        let mut tx = doc.transaction();
-        assert!(restore_root_key(&mut tx, "progress", &heads, Mode::KeepAppended).unwrap());
-        tx.commit();
-        assert_eq!(entry_texts(&doc), ["已清理", "新进展"]);
-
-        let mut tx = doc.transaction();
-        assert!(restore_root_key(&mut tx, "progress", &heads, Mode::Whole).unwrap());
-        tx.commit();
-        assert_eq!(entry_texts(&doc), ["已清理"]);
-    }
-
-    #[test]
-    fn brings_back_deleted_and_replaced_objects() {
-        let mut doc = doc_with_entries();
-        let heads = doc.get_heads();
-        let mut tx = doc.transaction();
-        let (_, list) = tx.get(ROOT, "progress").unwrap().unwrap();
-        tx.delete(&list, 0).unwrap();
-        tx.put(ROOT, "detail", ScalarValue::Null).unwrap();
-        tx.delete(ROOT, "title").unwrap();
-        tx.commit();
-
-        let mut tx = doc.transaction();
-        restore_all(&mut tx, &heads).unwrap();
-        tx.commit();
-        assert_eq!(entry_texts(&doc), ["已清理"]);
-        let (_, detail) = doc.get(ROOT, "detail").unwrap().unwrap();
-        assert_eq!(doc.text(&detail).unwrap(), "炼油厂区阀井");
-        assert!(doc.get(ROOT, "title").unwrap().is_some());
-    }
-
-    #[test]
-    fn restoring_merges_with_concurrent_edits_of_others() {
-        let mut server = doc_with_entries();
-        let heads = server.get_heads();
-        let mut other = server.fork().with_actor(ActorId::random());
-        // Someone else appends an entry concurrently.
-        let mut tx = other.transaction();
-        let (_, list) = tx.get(ROOT, "progress").unwrap().unwrap();
-        let added = tx.insert_object(&list, 1, ObjType::Map).unwrap();
-        tx.put(&added, "id", "p3").unwrap();
-        tx.put(&added, "text", "别人的进展").unwrap();
-        tx.commit();
-        // A forbidden edit arrives and is reverted.
-        let mut tx = server.transaction();
-        tx.put(ROOT, "title", "篡改").unwrap();
-        tx.commit();
-        let mut tx = server.transaction();
-        restore_root_key(&mut tx, "title", &heads, Mode::Whole).unwrap();
-        tx.commit();
-        server.merge(&mut other).unwrap();
-        assert_eq!(entry_texts(&server), ["已清理", "别人的进展"]);
-        let (title, _) = server.get(ROOT, "title").unwrap().unwrap();
-        assert_eq!(title.as_str(), Some("阀井污水"));
-    }
-}
+mod tests;

@@ -10,15 +10,16 @@
 //! then restores those fields with a change of its own (see `restore`): the forbidden values
 //! never reach anyone else, and the peer's allowed changes in the same message stand.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use automerge::ReadDoc;
 use duyan_shared::DocumentId;
 use duyan_shared::records::{DubanStatus, Record, RecordKind};
-use duyan_shared::rules::{self, Problem, Role};
+use duyan_shared::rules::{self, EntryProblem, Problem, Role};
 
 use super::protocol::PeerId;
-use super::restore::Mode;
+use super::restore::{EntryFix, Mode};
 use crate::access::{Content, People, Person, View, may_read};
 
 /// Who is on the other end of a session: the signed-in user and the session (device) they
@@ -62,6 +63,17 @@ fn creation_problem(user: &str, roles: &[Role], record: &Record) -> Option<Refus
             format!("these roles may not create a {} record", record.kind()),
         ));
     }
+    // A new record holds no one else's entries, decisions or photos either.
+    if let Some(forgery) = rules::forged_authors(None, record, user).first() {
+        return Some(Refusal::new(
+            forgery.field,
+            "forged_author",
+            format!(
+                "`{}` in `{}` must name you: nobody writes in another's name",
+                forgery.path, forgery.field
+            ),
+        ));
+    }
     // Created assigned is a 交办 too: it needs the people it hands the item to.
     match record {
         Record::Duban(item) if item.status == DubanStatus::Assigned => {
@@ -83,8 +95,10 @@ fn creation_problem(user: &str, roles: &[Role], record: &Record) -> Option<Refus
 pub struct Refusal {
     /// The top-level field concerned.
     pub field: String,
-    /// A stable code the app can translate: `not_permitted`, `entries_altered`, `transition`,
-    /// `wrong_kind`, `malformed`, `unknown_field`, `not_creator`, `may_not_create`,
+    /// A stable code the app can translate: `not_permitted`, `transition`, the entry codes of
+    /// [`EntryProblem::code`] (`may_not_append`, `prefilled`, `entry_removed`,
+    /// `entries_altered`, `already_set`, `not_author`), `wrong_kind`, `malformed`,
+    /// `unknown_field`, `not_creator`, `may_not_create`,
     /// `no_access`, `forged_author`, `foreign_actor`, `own_parent`, `parent_not_readable`,
     /// `assign_incomplete` (交办 without lead unit, handler or supervisor), `resume_elsewhere`.
     pub code: &'static str,
@@ -304,12 +318,15 @@ fn review_fields(
     let kind: RecordKind = before.kind();
     let roles = rules::roles_on(before, user, person.unit.as_deref(), &person.roles);
     let violations = rules::check_change(kind, &roles, before, after);
-    let mut fields = Vec::new();
+    let mut fields: Vec<(String, Mode)> = Vec::new();
     let mut refusals = Vec::new();
     for violation in violations {
         let (code, mode) = match &violation.problem {
             Problem::NotPermitted => ("not_permitted", Mode::Whole),
-            Problem::EntriesAltered { .. } => ("entries_altered", Mode::KeepAppended),
+            Problem::Entry { id, part, problem } => (
+                problem.code(),
+                Mode::Entries(entry_fix(id, *part, *problem)),
+            ),
             Problem::Transition { .. } => ("transition", Mode::Whole),
             Problem::AssignIncomplete { .. } => ("assign_incomplete", Mode::Whole),
             Problem::WrongKind { .. } => {
@@ -318,22 +335,30 @@ fn review_fields(
                 };
             }
         };
-        fields.push((violation.field.to_owned(), mode));
+        put_back(&mut fields, violation.field, mode);
         refusals.push(Refusal::new(violation.field, code, violation.to_string()));
     }
-    // An entry is a trace of who did what: added in another's name, the list goes back whole
-    // (honest clients never do this, so the appended entries lost with it are the forger's).
-    for field in rules::entries_in_anothers_name(before, after, user) {
-        match fields.iter_mut().find(|(f, _)| f == field) {
-            Some((_, mode)) => *mode = Mode::Whole,
-            None => fields.push((field.to_owned(), Mode::Whole)),
-        }
+    // Every field naming a person is a trace of who did what: written in another's name, it
+    // goes back (a new entry goes, a decision or evaluation is restored), however allowed the
+    // rest of the change is.
+    for forgery in rules::forged_authors(Some(before), after, user) {
+        let mode = match &forgery.entry {
+            Some((id, true)) => Mode::Entries([(id.clone(), EntryFix::Remove)].into()),
+            Some((id, false)) => {
+                let part = forgery.path.split('.').next().unwrap_or(forgery.path);
+                Mode::Entries([(id.clone(), EntryFix::Fields([part.to_owned()].into()))].into())
+            }
+            None => Mode::Whole,
+        };
+        put_back(&mut fields, forgery.field, mode);
+        let place = match &forgery.entry {
+            Some((id, _)) => format!("`{}` of entry {id:?} of `{}`", forgery.path, forgery.field),
+            None => format!("`{}`", forgery.path),
+        };
         refusals.push(Refusal::new(
-            field,
+            forgery.field,
             "forged_author",
-            format!(
-                "entries of `{field}` may only be added in your own name (`by` = your user id)"
-            ),
+            format!("{place} must name you: nobody writes in another's name"),
         ));
     }
     // Keys no record has are not the app's: whatever a message did to them is undone. The
@@ -352,6 +377,29 @@ fn review_fields(
         Verdict::Accept
     } else {
         Verdict::Restore { fields, refusals }
+    }
+}
+
+/// What to put back of entry `id` for one problem the entry rules found.
+fn entry_fix(
+    id: &str,
+    part: Option<&'static str>,
+    problem: EntryProblem,
+) -> BTreeMap<String, EntryFix> {
+    let fix = match (problem, part) {
+        // New entries that may not stay: honest clients never write them.
+        (EntryProblem::MayNotAppend | EntryProblem::Prefilled, _) => EntryFix::Remove,
+        (_, Some(part)) => EntryFix::Fields([part.to_owned()].into()),
+        (_, None) => EntryFix::Whole,
+    };
+    [(id.to_owned(), fix)].into()
+}
+
+/// Adds `mode` to what is put back of root `field`.
+fn put_back(fields: &mut Vec<(String, Mode)>, field: &str, mode: Mode) {
+    match fields.iter_mut().find(|(f, _)| f == field) {
+        Some((_, old)) => *old = std::mem::replace(old, Mode::Whole).and(mode),
+        None => fields.push((field.to_owned(), mode)),
     }
 }
 

@@ -205,6 +205,7 @@ async fn item_with_files(
         id: "i1".into(),
         at: shanghai(2026, 11, 3, 9, 0),
         by: sup.id.clone(),
+        withdrawn: None,
         text: "请按期整改到位。".into(),
         attachments: Some(instruction_files),
     }];

@@ -118,6 +118,7 @@ async fn bench_documents(pool: PgPool) {
             id: format!("s{n}"),
             at: shanghai(2026, 11, 3, 9, 0),
             by: sup.id.clone(),
+            withdrawn: None,
             place: format!("{n}号阀井"),
             findings: "阀井内积水发黑，有油污味。".into(),
             before_photos: vec![photos[2 * n].clone()],

@@ -17,6 +17,7 @@ pub fn review(id: &str, verdict: Verdict, at: duyan_shared::Timestamp, by: &str)
         id: id.into(),
         at,
         by: by.into(),
+        withdrawn: None,
         verdict,
         opinion: "意见".into(),
     }

@@ -24,6 +24,7 @@ fn closed(mut item: DubanItem, at: Timestamp) -> DubanItem {
         id: "pass".into(),
         at,
         by: item.created_by.clone(),
+        withdrawn: None,
         verdict: Verdict::Pass,
         opinion: "同意办结".into(),
     });
@@ -169,6 +170,7 @@ fn instruction(id: &str, at: Timestamp, by: &str, text: &str) -> Instruction {
         id: id.into(),
         at,
         by: by.into(),
+        withdrawn: None,
         text: text.into(),
         attachments: None,
     }

@@ -18,6 +18,7 @@ mod cycle_api;
 mod dashboard_periods;
 mod directory;
 mod documents;
+mod entry_rules;
 mod meetings;
 mod notify;
 mod notify_digest;

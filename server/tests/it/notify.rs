@@ -51,6 +51,7 @@ pub(crate) fn urge(id: &str, by: &str, message: &str) -> Urge {
         id: id.into(),
         at: shanghai(2026, 11, 5, 9, 0),
         by: by.into(),
+        withdrawn: None,
         level: UrgeLevel::Urge,
         message: message.into(),
     }

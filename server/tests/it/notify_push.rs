@@ -210,6 +210,7 @@ async fn an_urge_reaches_the_device_encrypted_and_waits_out_quiet_hours(pool: Pg
             id: "i-1".into(),
             at: duyan_shared::samples::shanghai(2026, 11, 5, 10, 0),
             by: li.id.clone(),
+            withdrawn: None,
             text: "抓紧落实".into(),
             attachments: None,
         });

@@ -247,6 +247,7 @@ async fn the_light_filter_agrees_with_the_domain_rule(pool: PgPool) {
                 id: "r1".into(),
                 at: shanghai(2026, 11, 1, 12, 0),
                 by: sup.id.clone(),
+                withdrawn: None,
                 verdict: Verdict::Pass,
                 opinion: "同意办结".into(),
             }],

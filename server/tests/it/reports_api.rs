@@ -25,6 +25,7 @@ fn closed(mut item: DubanItem, at: Timestamp, by: &str) -> DubanItem {
         id: "r1".into(),
         at,
         by: by.into(),
+        withdrawn: None,
         verdict: Verdict::Pass,
         opinion: "同意办结".into(),
     });

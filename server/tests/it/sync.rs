@@ -105,7 +105,7 @@ fn new_doc_id() -> DocumentId {
 
 /// What the server sent, decoded.
 #[derive(Debug)]
-enum Received {
+pub(crate) enum Received {
     Message {
         kind: String,
         data: Option<Vec<u8>>,
@@ -118,10 +118,10 @@ enum Received {
 
 /// A client on the other end of a real `Session`, speaking the protocol with its own
 /// Automerge document, as automerge-repo's client would.
-struct TestPeer {
+pub(crate) struct TestPeer {
     session: Session,
     outgoing: UnboundedReceiver<Outgoing>,
-    doc: AutoCommit,
+    pub(crate) doc: AutoCommit,
     state: sync::State,
     doc_id: DocumentId,
 }
@@ -131,7 +131,7 @@ impl TestPeer {
         Self::join_as(hub, doc_id, "u-li").await
     }
 
-    async fn join_as(hub: &Hub, doc_id: DocumentId, user: &str) -> Self {
+    pub(crate) async fn join_as(hub: &Hub, doc_id: DocumentId, user: &str) -> Self {
         let (outbox, outgoing) = Outbox::new(64 << 20);
         let identity = ServerIdentity {
             peer_id: "server".into(),
@@ -216,7 +216,7 @@ impl TestPeer {
 
     /// Runs the sync protocol until the server acknowledges our heads, or has nothing more to
     /// say. Returns what was received, in order.
-    async fn sync(&mut self, first_kind: &str) -> Vec<Received> {
+    pub(crate) async fn sync(&mut self, first_kind: &str) -> Vec<Received> {
         let mut log = Vec::new();
         let first = self.doc.sync().generate_sync_message(&mut self.state);
         if let Some(message) = first {
@@ -279,7 +279,9 @@ fn field(value: &Value, name: &str) -> Option<Value> {
 fn record(doc: &mut AutoCommit, title: &str) {
     let mut item = duban_item();
     item.title = title.to_owned();
+    // Entries in others' names would be refused whole (forged_author): u-li writes none.
     item.progress.clear();
+    item.instructions.clear();
     Record::from(item).write_to(doc).unwrap();
     doc.commit();
 }
@@ -304,6 +306,10 @@ fn add_progress_by(doc: &mut AutoCommit, user: &str, text: &str) {
         let mut entry = progress(&format!("p-{}", rand::random::<u64>()), at);
         entry.text = text.to_owned();
         entry.by = user.to_owned();
+        // Photos name who added them: the same user, or the entry is forged.
+        for photo in &mut entry.photos {
+            photo.by = user.to_owned();
+        }
         item.progress.push(entry);
     });
 }
@@ -602,7 +608,15 @@ async fn a_peer_told_unavailable_can_still_create_the_document() {
 }
 
 /// The refusals in the `duyan/refused` ephemeral messages of a log.
-fn refusals(log: &[Received]) -> Vec<(String, String)> {
+pub(crate) fn refusals(log: &[Received]) -> Vec<(String, String)> {
+    told(log)
+        .into_iter()
+        .map(|(field, code, _)| (field, code))
+        .collect()
+}
+
+/// The refusals in the `duyan/refused` ephemeral messages of a log: field, code and message.
+pub(crate) fn told(log: &[Received]) -> Vec<(String, String, String)> {
     let mut found = Vec::new();
     for received in log {
         let Received::Message {
@@ -624,6 +638,7 @@ fn refusals(log: &[Received]) -> Vec<(String, String)> {
             found.push((
                 field(&item, "field").unwrap().into_text().unwrap(),
                 field(&item, "code").unwrap().into_text().unwrap(),
+                field(&item, "message").unwrap().into_text().unwrap(),
             ));
         }
     }

@@ -154,6 +154,7 @@ fn progress_synced_after_closing_is_kept_and_marked_late() {
         id: "r1".into(),
         at: shanghai(2026, 11, 20, 10, 0),
         by: "u-li".into(),
+        withdrawn: None,
         verdict: Verdict::Pass,
         opinion: "整改到位，同意办结。".into(),
     });

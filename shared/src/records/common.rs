@@ -1,4 +1,5 @@
-//! Parts shared by both kinds of record: photo references, locations, leaders' instructions.
+//! Parts shared by both kinds of record: photo references, locations, leaders' instructions, the
+//! mark that withdraws an entry.
 
 use autosurgeon::{Hydrate, Reconcile};
 
@@ -97,10 +98,29 @@ pub struct Instruction {
     pub at: Timestamp,
     /// User id of the leader.
     pub by: String,
+    /// Set when the leader withdrew it.
+    #[autosurgeon(missing = "Option::default")]
+    pub withdrawn: Option<Withdrawal>,
     /// The instruction.
     pub text: String,
     /// Files given with it (a scanned 批示件); absent in entries written before attachments
     /// existed.
     #[autosurgeon(missing = "Option::default")]
     pub attachments: Option<Vec<AttachmentRef>>,
+}
+
+/// 撤回: the mark by which the author of an entry withdraws it.
+///
+/// Entries are never removed (痕迹管理, see [`crate::rules::ENTRY_RULES`]): a mistaken one stays
+/// in the record as written and carries this mark, which the timeline shows. Only the entry's
+/// author sets it, once.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct Withdrawal {
+    /// When it was withdrawn.
+    pub at: Timestamp,
+    /// User id of who withdrew it: always the entry's author.
+    pub by: String,
+    /// Why, if the author says.
+    #[autosurgeon(missing = "Option::default")]
+    pub reason: Option<String>,
 }

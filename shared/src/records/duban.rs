@@ -3,7 +3,7 @@
 use autosurgeon::{Hydrate, Reconcile, Text};
 
 use super::codec::Percent;
-use super::common::{AttachmentRef, Geo, Instruction, PhotoRef};
+use super::common::{AttachmentRef, Geo, Instruction, PhotoRef, Withdrawal};
 use super::status::DubanStatus;
 use crate::document_id::DocumentId;
 use crate::time::Timestamp;
@@ -146,6 +146,9 @@ pub struct Progress {
     pub at: Timestamp,
     /// User id of the author.
     pub by: String,
+    /// Set when its author withdrew it ([`Withdrawal`]).
+    #[autosurgeon(missing = "Option::default")]
+    pub withdrawn: Option<Withdrawal>,
     /// How much of the work is done, if the author says.
     #[autosurgeon(missing = "Option::default")]
     pub percent: Option<Percent>,
@@ -174,6 +177,9 @@ pub struct Urge {
     pub at: Timestamp,
     /// User id of the supervisor.
     pub by: String,
+    /// Set when its author withdrew it ([`Withdrawal`]).
+    #[autosurgeon(missing = "Option::default")]
+    pub withdrawn: Option<Withdrawal>,
     /// How strong.
     pub level: UrgeLevel,
     /// The message to the units.
@@ -190,6 +196,9 @@ pub struct ExtensionRequest {
     pub at: Timestamp,
     /// User id of the handler who filed it.
     pub by: String,
+    /// Set when its author withdrew it ([`Withdrawal`]).
+    #[autosurgeon(missing = "Option::default")]
+    pub withdrawn: Option<Withdrawal>,
     /// The deadline asked for.
     pub new_deadline: Timestamp,
     /// Why.
@@ -223,6 +232,9 @@ pub struct Review {
     pub at: Timestamp,
     /// User id of the reviewer.
     pub by: String,
+    /// Set when its author withdrew it ([`Withdrawal`]).
+    #[autosurgeon(missing = "Option::default")]
+    pub withdrawn: Option<Withdrawal>,
     /// Pass or send back.
     pub verdict: Verdict,
     /// 审核意见.
@@ -242,6 +254,9 @@ pub struct SiteCheck {
     pub at: Timestamp,
     /// User id of the person on site.
     pub by: String,
+    /// Set when its author withdrew it ([`Withdrawal`]).
+    #[autosurgeon(missing = "Option::default")]
+    pub withdrawn: Option<Withdrawal>,
     /// Where.
     pub place: String,
     /// What was found.

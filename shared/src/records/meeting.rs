@@ -224,6 +224,7 @@ pub fn apply_disposition(
                     id: format!("meeting-{}", disposition.id),
                     at: now,
                     by: chair.to_owned(),
+                    withdrawn: None,
                     verdict: super::Verdict::Pass,
                     opinion,
                 });

@@ -34,7 +34,7 @@ use autosurgeon::{Doc, ReadDoc, ReconcileError};
 
 pub use codec::Percent;
 pub(crate) use codec::integral as codec_integral;
-pub use common::{AttachmentRef, Geo, Instruction, PhotoRef, attachments_of};
+pub use common::{AttachmentRef, Geo, Instruction, PhotoRef, Withdrawal, attachments_of};
 pub use duban::{
     DubanItem, Evaluation, ExtensionDecision, ExtensionRequest, ExtensionVerdict, FeedbackCycle,
     Level, Milestone, Progress, Rating, Review, SiteCheck, Source, SourceRef, Urge, UrgeLevel,

@@ -2,7 +2,7 @@
 
 use autosurgeon::{Hydrate, Reconcile, Text};
 
-use super::common::{AttachmentRef, Geo, Instruction, PhotoRef};
+use super::common::{AttachmentRef, Geo, Instruction, PhotoRef, Withdrawal};
 use super::status::ResearchStatus;
 use crate::document_id::DocumentId;
 use crate::time::Timestamp;
@@ -78,6 +78,9 @@ pub struct Visit {
     pub at: Timestamp,
     /// User id of the person who logged it.
     pub by: String,
+    /// Set when its author withdrew it ([`Withdrawal`]).
+    #[autosurgeon(missing = "Option::default")]
+    pub withdrawn: Option<Withdrawal>,
     /// The unit or site visited.
     pub place: String,
     /// Street address, if known.
@@ -109,6 +112,9 @@ pub struct Finding {
     pub at: Timestamp,
     /// User id of the author.
     pub by: String,
+    /// Set when its author withdrew it ([`Withdrawal`]).
+    #[autosurgeon(missing = "Option::default")]
+    pub withdrawn: Option<Withdrawal>,
     /// The visit it came from, if any.
     #[autosurgeon(missing = "Option::default")]
     pub visit_id: Option<String>,
@@ -157,6 +163,9 @@ pub struct Suggestion {
     pub at: Timestamp,
     /// User id of the author.
     pub by: String,
+    /// Set when its author withdrew it ([`Withdrawal`]).
+    #[autosurgeon(missing = "Option::default")]
+    pub withdrawn: Option<Withdrawal>,
     /// The suggestion.
     pub text: String,
     /// Proposed, adopted or implemented.

@@ -1,9 +1,8 @@
 //! Field permissions: for each top-level field of each kind of record, who may change it.
 //!
 //! The table follows the roles of DOMAIN.md. Two principles shape it:
-//! - logs are traces (痕迹管理): entries are appended, and the few lists whose entries are
-//!   later completed by someone else (an extension request's decision, a suggestion's status)
-//!   name the roles that may edit them;
+//! - logs are traces (痕迹管理): what may be done to their entries is decided per entry, in
+//!   [`super::ENTRY_RULES`] (who appends, which fields of an entry someone else completes);
 //! - a handler reports and asks, the office decides: handlers append progress, site checks and
 //!   extension requests, and change nothing about what was assigned to them.
 //!
@@ -13,7 +12,7 @@
 //! included), 批示, site checks, visits and findings, so whoever may append the entry may attach
 //! files with it, and nobody adds them to an entry afterwards (entries are traces).
 
-use super::Role::{self, Handler, Leader, Researcher, Supervisor};
+use super::Role::{self, Leader, Researcher, Supervisor};
 use crate::records::RecordKind::{self, Duban, Meeting, Research};
 
 /// How a field may change.
@@ -23,14 +22,8 @@ pub enum FieldAccess {
     Fixed,
     /// Any change, by any of these roles.
     Edit(&'static [Role]),
-    /// A list of entries: `append` roles may add entries; `edit` roles may also change or
-    /// remove existing ones.
-    Entries {
-        /// Roles that may add entries.
-        append: &'static [Role],
-        /// Roles that may change or remove existing entries.
-        edit: &'static [Role],
-    },
+    /// A list of entries, ruled entry by entry by [`super::ENTRY_RULES`].
+    Entries,
     /// The status, which changes only along [`super::TRANSITIONS`].
     Status,
 }
@@ -56,9 +49,7 @@ const fn rule(kind: RecordKind, field: &'static str, access: FieldAccess) -> Fie
 
 const SUPERVISOR: FieldAccess = FieldAccess::Edit(&[Supervisor]);
 const RESEARCHER: FieldAccess = FieldAccess::Edit(&[Researcher]);
-const fn append(append: &'static [Role], edit: &'static [Role]) -> FieldAccess {
-    FieldAccess::Entries { append, edit }
-}
+const ENTRIES: FieldAccess = FieldAccess::Entries;
 
 /// Every top-level field of every kind of record and who may change it. A field missing here
 /// may be changed by nobody (a test keeps the table and the record types in step).
@@ -87,17 +78,12 @@ pub const FIELD_RULES: &[FieldRule] = &[
     rule(Duban, "feedback_cycle", SUPERVISOR),
     rule(Duban, "milestones", SUPERVISOR),
     rule(Duban, "status", FieldAccess::Status),
-    rule(Duban, "progress", append(&[Handler, Supervisor], &[])),
-    rule(Duban, "urges", append(&[Supervisor], &[])),
-    // The decision is written into the request, hence edit rights for those who decide.
-    rule(
-        Duban,
-        "extension_requests",
-        append(&[Handler], &[Supervisor, Leader]),
-    ),
-    rule(Duban, "reviews", append(&[Supervisor, Leader], &[])),
-    rule(Duban, "instructions", append(&[Leader], &[])),
-    rule(Duban, "site_checks", append(&[Handler, Supervisor], &[])),
+    rule(Duban, "progress", ENTRIES),
+    rule(Duban, "urges", ENTRIES),
+    rule(Duban, "extension_requests", ENTRIES),
+    rule(Duban, "reviews", ENTRIES),
+    rule(Duban, "instructions", ENTRIES),
+    rule(Duban, "site_checks", ENTRIES),
     rule(
         Duban,
         "evaluation",
@@ -114,19 +100,12 @@ pub const FIELD_RULES: &[FieldRule] = &[
     rule(Research, "status", FieldAccess::Status),
     rule(Research, "created_by", FieldAccess::Fixed),
     rule(Research, "created_at", FieldAccess::Fixed),
-    rule(Research, "visits", append(&[Researcher], &[Researcher])),
-    rule(Research, "findings", append(&[Researcher], &[Researcher])),
+    rule(Research, "visits", ENTRIES),
+    rule(Research, "findings", ENTRIES),
     rule(Research, "report", RESEARCHER),
-    rule(
-        Research,
-        "suggestions",
-        append(&[Researcher], &[Researcher, Leader]),
-    ),
-    rule(Research, "instructions", append(&[Leader], &[])),
-    // 会议: the office prepares and runs it; a leader chairing it marks dispositions and
-    // records decisions too. The agenda is a snapshot: appended, never edited, by anyone.
-    // Dispositions are entries of their own (the latest counts), so marking one never touches
-    // the snapshot. A decision's `duban_ref` is written by the office when it makes the item.
+    rule(Research, "suggestions", ENTRIES),
+    rule(Research, "instructions", ENTRIES),
+    // 会议: the office prepares and runs it; who adds to its lists is in ENTRY_RULES.
     // `applied` is the server's alone (it writes past the review), so no role may touch it.
     rule(Meeting, "kind", SUPERVISOR),
     rule(Meeting, "title", SUPERVISOR),
@@ -137,13 +116,9 @@ pub const FIELD_RULES: &[FieldRule] = &[
     rule(Meeting, "status", FieldAccess::Status),
     rule(Meeting, "created_by", FieldAccess::Fixed),
     rule(Meeting, "created_at", FieldAccess::Fixed),
-    rule(Meeting, "agenda", append(&[Supervisor], &[])),
-    rule(Meeting, "dispositions", append(&[Supervisor, Leader], &[])),
-    rule(
-        Meeting,
-        "decisions",
-        append(&[Supervisor, Leader], &[Supervisor]),
-    ),
+    rule(Meeting, "agenda", ENTRIES),
+    rule(Meeting, "dispositions", ENTRIES),
+    rule(Meeting, "decisions", ENTRIES),
     rule(Meeting, "applied", FieldAccess::Fixed),
 ];
 

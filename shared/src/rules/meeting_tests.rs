@@ -71,8 +71,10 @@ fn the_agenda_snapshot_is_kept_as_it_was_even_against_the_office() {
     });
     assert_eq!(
         violations[0].problem,
-        Problem::EntriesAltered {
-            ids: vec!["a1".into()]
+        Problem::Entry {
+            id: "a1".into(),
+            part: Some("light"),
+            problem: EntryProblem::NotWritable,
         }
     );
     // Appending another snapshot is the office's.
@@ -111,7 +113,13 @@ fn dispositions_are_appended_by_office_and_leaders_and_never_edited() {
     let edited = check(&[Role::Supervisor], &before, |m| {
         m.dispositions[0].kind = DispositionKind::Close;
     });
-    assert!(matches!(edited[0].problem, Problem::EntriesAltered { .. }));
+    assert!(matches!(
+        edited[0].problem,
+        Problem::Entry {
+            problem: EntryProblem::NotWritable,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -159,11 +167,10 @@ fn entries_name_their_author() {
     after
         .dispositions
         .push(disposition("d1", DispositionKind::Close, 10));
-    assert_eq!(
-        entries_in_anothers_name(&before, &after.clone().into(), "u-wang"),
-        ["dispositions"]
-    );
-    assert!(entries_in_anothers_name(&before, &after.into(), "u-li").is_empty());
+    let forged = forged_authors(Some(&before), &after.clone().into(), "u-wang");
+    let fields: Vec<_> = forged.iter().map(|f| (f.field, f.path)).collect();
+    assert_eq!(fields, [("dispositions", "by")]);
+    assert!(forged_authors(Some(&before), &after.into(), "u-li").is_empty());
 }
 
 #[test]

@@ -3,25 +3,35 @@
 //! Three tables, each a `const` slice that the server, the tests and the web app can enumerate:
 //! - [`TRANSITIONS`]: the status machines of both kinds of record, with the roles allowed to make
 //!   each move;
-//! - [`FIELD_RULES`]: for every top-level field of a record, who may change it or append to it;
+//! - [`FIELD_RULES`]: for every top-level field of a record, who may change it;
+//! - [`ENTRY_RULES`]: for every list of entries, who may add one and which fields of an existing
+//!   entry may be written, by whom and how often (entries are never removed, only withdrawn by
+//!   their author);
 //! - [`Role`]: the roles themselves, and [`access::READS_EVERYTHING`], those that read every
 //!   record.
 //!
 //! [`check_change`] applies the tables to a change (two hydrated states of one record) and names
-//! every forbidden field. It is pure, so the phone can run it before sending and the server runs
-//! it again on what arrives.
+//! every forbidden field or entry; [`forged_authors`] names every field that names a person
+//! (`by`, `decision.by`, `created_by`...) written in someone else's name. Both are pure, so the
+//! phone can run them before sending and the server runs them again on what arrives.
 
 pub mod access;
 mod assign;
 mod check;
+mod entries;
 mod fields;
 mod resume;
+mod shape;
 mod structure;
 
 pub use assign::missing_for_assignment;
-pub use check::{Problem, Violation, check_change, entries_in_anothers_name, roles_on};
+pub use check::{
+    EntryProblem, Forgery, Problem, Violation, check_change, forged_authors, roles_on,
+};
+pub use entries::{ENTRY_RULES, EntryField, EntryRule, WITHDRAWN, entry_rule};
 pub use fields::{FIELD_RULES, FieldAccess, FieldRule, field_rule};
 pub use resume::{resume_target, suspended_from};
+pub use shape::entry_fields;
 pub use structure::{ParentProblem, parent_problem};
 
 use Role::{Handler, Leader, Researcher, Supervisor};
@@ -159,6 +169,8 @@ pub fn transition_allowed(kind: RecordKind, from: Status, to: Status, roles: &[R
     transitions(kind).any(|t| t.from == from && t.to == to && t.permits(roles))
 }
 
+#[cfg(test)]
+mod entry_tests;
 #[cfg(test)]
 mod meeting_tests;
 #[cfg(test)]

@@ -168,13 +168,22 @@ fn a_handler_may_not_rewrite_or_delete_a_progress_entry() {
         violations,
         [Violation {
             field: "progress",
-            problem: Problem::EntriesAltered {
-                ids: vec!["p1".into()]
+            problem: Problem::Entry {
+                id: "p1".into(),
+                part: Some("text"),
+                problem: EntryProblem::NotWritable,
             },
         }]
     );
     let violations = handler_check(|item| item.progress.clear());
     assert_eq!(violations[0].field, "progress");
+    assert!(matches!(
+        violations[0].problem,
+        Problem::Entry {
+            problem: EntryProblem::Removed,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -200,6 +209,7 @@ fn an_extension_is_requested_by_the_handler_and_decided_by_the_supervisor() {
         id: "x1".into(),
         at: shanghai(2026, 11, 20, 9, 0),
         by: "u-zhang".into(),
+        withdrawn: None,
         new_deadline,
         reason: "处置单位年底前才能接收".into(),
         decision: None,

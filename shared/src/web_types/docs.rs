@@ -21,6 +21,7 @@ const SOURCES: &[&str] = &[
     include_str!("../records/codec.rs"),
     include_str!("../rules/mod.rs"),
     include_str!("../rules/fields.rs"),
+    include_str!("../rules/entries.rs"),
     include_str!("../time.rs"),
     include_str!("../derived.rs"),
     include_str!("../api.rs"),

@@ -5,7 +5,10 @@ use super::docs::{self, Item};
 use super::records_ts::enum_type;
 use super::shape::rule_enums;
 use super::ts::{self, Ts};
-use crate::rules::{FIELD_RULES, FieldAccess, FieldRule, Role, TRANSITIONS, Transition};
+use crate::rules::{
+    ENTRY_RULES, EntryField, EntryRule, FIELD_RULES, FieldAccess, FieldRule, Role, TRANSITIONS,
+    Transition,
+};
 
 const PREAMBLE: &str = "\
 // The server checks every change against these tables (Rust: `rules::check_change`); the app
@@ -27,6 +30,7 @@ pub(super) fn rules_ts() -> String {
     }
     transitions(&mut ts);
     field_rules(&mut ts);
+    entry_rules(&mut ts);
     ts.finish()
 }
 
@@ -95,13 +99,7 @@ fn field_rules(ts: &mut Ts) {
     ts.doc("  ", &[access.member("Edit")]);
     ts.line("  | { readonly type: \"edit\"; readonly roles: readonly Role[] }");
     ts.doc("  ", &[access.member("Entries")]);
-    ts.line("  | {");
-    ts.line("      readonly type: \"entries\";");
-    ts.doc("      ", &[access.member("Entries.append")]);
-    ts.line("      readonly append: readonly Role[];");
-    ts.doc("      ", &[access.member("Entries.edit")]);
-    ts.line("      readonly edit: readonly Role[];");
-    ts.line("    }");
+    ts.line("  | { readonly type: \"entries\" }");
     ts.doc("  ", &[access.member("Status")]);
     ts.line("  | { readonly type: \"status\" };");
     ts.blank();
@@ -155,11 +153,76 @@ fn access_literal(access: FieldAccess) -> String {
     match access {
         FieldAccess::Fixed => "{ type: \"fixed\" }".to_owned(),
         FieldAccess::Edit(allowed) => format!("{{ type: \"edit\", roles: {} }}", roles(allowed)),
-        FieldAccess::Entries { append, edit } => format!(
-            "{{ type: \"entries\", append: {}, edit: {} }}",
-            roles(append),
-            roles(edit)
-        ),
+        FieldAccess::Entries => "{ type: \"entries\" }".to_owned(),
         FieldAccess::Status => "{ type: \"status\" }".to_owned(),
     }
+}
+
+fn entry_rules(ts: &mut Ts) {
+    ts.blank();
+    let field = docs::item("EntryField");
+    ts.doc("", &[&field.doc]);
+    ts.line("export interface EntryField {");
+    property(ts, &field, "field", "field: string");
+    property(ts, &field, "roles", "roles: readonly Role[]");
+    property(ts, &field, "once", "once: boolean");
+    ts.line("}");
+    ts.blank();
+    let rule = docs::item("EntryRule");
+    ts.doc("", &[&rule.doc]);
+    ts.line("export interface EntryRuleOf<K extends RecordKind> {");
+    property(ts, &rule, "kind", "kind: K");
+    property(ts, &rule, "list", "list: RecordField<RecordByKind[K]>");
+    property(ts, &rule, "append", "append: readonly Role[]");
+    property(ts, &rule, "fields", "fields: readonly EntryField[]");
+    ts.line("}");
+    ts.blank();
+    ts.doc(
+        "",
+        &[&ts::text(
+            "The rule of a list of entries of either kind of record; `kind` tells which.",
+        )],
+    );
+    ts.line("export type EntryRule = { [K in RecordKind]: EntryRuleOf<K> }[RecordKind];");
+    ts.blank();
+    ts.doc("", &[&docs::item("WITHDRAWN").doc]);
+    ts.line(&format!(
+        "export const WITHDRAWN = {};",
+        ts::string(crate::rules::WITHDRAWN)
+    ));
+    ts.blank();
+    ts.doc("", &[&docs::item("ENTRY_RULES").doc]);
+    ts.line("export const ENTRY_RULES: readonly EntryRule[] = [");
+    for EntryRule {
+        kind,
+        list,
+        append,
+        fields,
+    } in ENTRY_RULES
+    {
+        let fields: Vec<String> = fields
+            .iter()
+            .map(
+                |EntryField {
+                     field,
+                     roles: allowed,
+                     once,
+                 }| {
+                    format!(
+                        "{{ field: {}, roles: {}, once: {once} }}",
+                        ts::string(field),
+                        roles(allowed)
+                    )
+                },
+            )
+            .collect();
+        ts.line(&format!(
+            "  {{ kind: {}, list: {}, append: {}, fields: [{}] }},",
+            ts::string(kind.as_str()),
+            ts::string(list),
+            roles(append),
+            fields.join(", ")
+        ));
+    }
+    ts.line("];");
 }

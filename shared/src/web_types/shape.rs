@@ -210,16 +210,17 @@ objects! {
     Geo { lat, lng, accuracy }
     PhotoRef { sha256, mime, bytes, width, height, taken_at, geo, caption, by }
     AttachmentRef { sha256, name, mime, bytes, by }
-    Instruction { id, at, by, text, attachments }
+    Instruction { id, at, by, withdrawn, text, attachments }
+    Withdrawal { at, by, reason }
 
     SourceRef { record, entry_id }
     Milestone { id, title, due, done_at }
-    Progress { id, at, by, percent, text, problems, photos, geo, attachments }
-    Urge { id, at, by, level, message }
-    ExtensionRequest { id, at, by, new_deadline, reason, decision }
+    Progress { id, at, by, withdrawn, percent, text, problems, photos, geo, attachments }
+    Urge { id, at, by, withdrawn, level, message }
+    ExtensionRequest { id, at, by, withdrawn, new_deadline, reason, decision }
     ExtensionDecision { verdict, at, by, comment }
-    Review { id, at, by, verdict, opinion }
-    SiteCheck { id, at, by, place, findings, before_photos, after_photos, geo, attachments }
+    Review { id, at, by, withdrawn, verdict, opinion }
+    SiteCheck { id, at, by, withdrawn, place, findings, before_photos, after_photos, geo, attachments }
     Evaluation { at, by, score, rating, comment }
     DubanItem {
         doc_no, title, detail, source, source_ref, level, parent, category, urgency, is_major,
@@ -229,13 +230,13 @@ objects! {
     }
 
     Period { from, to }
-    Visit { id, at, by, place, address, geo, method, people_met, notes, photos, attachments }
+    Visit { id, at, by, withdrawn, place, address, geo, method, people_met, notes, photos, attachments }
     Finding {
-        id, at, by, visit_id, text, category, severity, photos, geo, suggestion, duban_ref,
+        id, at, by, withdrawn, visit_id, text, category, severity, photos, geo, suggestion, duban_ref,
         attachments,
     }
     Report { basic_situation, problems, cause_analysis, countermeasures }
-    Suggestion { id, at, by, text, status, duban_ref }
+    Suggestion { id, at, by, withdrawn, text, status, duban_ref }
     ResearchRecord {
         title, kind, questions, lead, members, unit, period, status, created_by, created_at,
         visits, findings, report, suggestions, instructions,

@@ -44,6 +44,7 @@ fn full_duban_item() -> DubanItem {
         id: "u1".into(),
         at,
         by: "u-li".into(),
+        withdrawn: None,
         level: UrgeLevel::Urge,
         message: "请于本周内反馈".into(),
     }];
@@ -51,6 +52,7 @@ fn full_duban_item() -> DubanItem {
         id: "x1".into(),
         at,
         by: "u-zhang".into(),
+        withdrawn: None,
         new_deadline: shanghai(2026, 12, 15, 23, 59),
         reason: "处置单位排期".into(),
         decision: Some(ExtensionDecision {
@@ -64,6 +66,7 @@ fn full_duban_item() -> DubanItem {
         id: "r1".into(),
         at,
         by: "u-li".into(),
+        withdrawn: None,
         verdict: Verdict::Return,
         opinion: "台账不全".into(),
     }];
@@ -71,6 +74,7 @@ fn full_duban_item() -> DubanItem {
         id: "s1".into(),
         at,
         by: "u-li".into(),
+        withdrawn: None,
         place: "二号厂区".into(),
         findings: "仍有堆放".into(),
         before_photos: vec![photo('c')],
@@ -85,7 +89,23 @@ fn full_duban_item() -> DubanItem {
         rating: Rating::Excellent,
         comment: "按期办结".into(),
     });
+    let w = withdrawal;
+    item.progress[0].withdrawn = w();
+    item.urges[0].withdrawn = w();
+    item.extension_requests[0].withdrawn = w();
+    item.reviews[0].withdrawn = w();
+    item.site_checks[0].withdrawn = w();
+    item.instructions[0].withdrawn = w();
     item
+}
+
+/// A withdrawal with its reason: every entry of the full records carries one.
+fn withdrawal() -> Option<Withdrawal> {
+    Some(Withdrawal {
+        at: shanghai(2026, 11, 13, 9, 0),
+        by: "u-zhang".into(),
+        reason: Some("填错了".into()),
+    })
 }
 
 /// A 调研记录 with every optional field set and an entry in every list.
@@ -101,6 +121,7 @@ fn full_research_record() -> ResearchRecord {
         id: "g1".into(),
         at,
         by: "u-chen".into(),
+        withdrawn: None,
         text: "建立抽查制度".into(),
         status: SuggestionStatus::Adopted,
         duban_ref: Some(DOC_ID.parse().unwrap()),
@@ -109,9 +130,14 @@ fn full_research_record() -> ResearchRecord {
         id: "i1".into(),
         at,
         by: "u-wang".into(),
+        withdrawn: None,
         text: "同意".into(),
         attachments: Some(vec![attachment('f')]),
     }];
+    record.visits[0].withdrawn = withdrawal();
+    record.findings[0].withdrawn = withdrawal();
+    record.suggestions[0].withdrawn = withdrawal();
+    record.instructions[0].withdrawn = withdrawal();
     record
 }
 

@@ -9,7 +9,7 @@ use super::docs;
 use super::shape::*;
 use super::{COMMAND, DIRECTORY, directory, files};
 use crate::records::{RecordKind, SCHEMA_VERSION};
-use crate::rules::{FIELD_RULES, FieldAccess, FieldRule, Role, TRANSITIONS};
+use crate::rules::{ENTRY_RULES, FIELD_RULES, FieldAccess, FieldRule, Role, TRANSITIONS};
 
 fn generated(name: &str) -> String {
     files()
@@ -297,7 +297,7 @@ fn table(source: &str, name: &str) -> Vec<serde_json::Value> {
             let mut json = line.trim().trim_end_matches(',').to_owned();
             for key in [
                 "kind", "from", "to", "roles", "action", "field", "access", "type", "append",
-                "edit",
+                "edit", "list", "fields", "once",
             ] {
                 json = json.replace(&format!(" {key}: "), &format!(" \"{key}\": "));
             }
@@ -330,9 +330,7 @@ fn rules_ts_holds_the_rust_tables_row_for_row() {
                 let access = match access {
                     FieldAccess::Fixed => json!({"type": "fixed"}),
                     FieldAccess::Edit(allowed) => json!({"type": "edit", "roles": roles(allowed)}),
-                    FieldAccess::Entries { append, edit } => {
-                        json!({"type": "entries", "append": roles(append), "edit": roles(edit)})
-                    }
+                    FieldAccess::Entries => json!({"type": "entries"}),
                     FieldAccess::Status => json!({"type": "status"}),
                 };
                 json!({"kind": kind.as_str(), "field": field, "access": access})
@@ -340,6 +338,20 @@ fn rules_ts_holds_the_rust_tables_row_for_row() {
         )
         .collect();
     assert_eq!(table(&source, "FIELD_RULES"), rules);
+
+    let entries: Vec<_> = ENTRY_RULES
+        .iter()
+        .map(|rule| {
+            let fields: Vec<_> = rule
+                .fields
+                .iter()
+                .map(|f| json!({"field": f.field, "roles": roles(f.roles), "once": f.once}))
+                .collect();
+            json!({"kind": rule.kind.as_str(), "list": rule.list, "append": roles(rule.append),
+                   "fields": fields})
+        })
+        .collect();
+    assert_eq!(table(&source, "ENTRY_RULES"), entries);
 }
 
 #[test]
@@ -382,17 +394,7 @@ fn every_type_field_and_value_carries_its_rust_doc() {
         ("FIELD_RULES", &[]),
         ("Transition", &["from", "to", "roles", "action"]),
         ("FieldRule", &["kind", "field", "access"]),
-        (
-            "FieldAccess",
-            &[
-                "Fixed",
-                "Edit",
-                "Entries",
-                "Entries.append",
-                "Entries.edit",
-                "Status",
-            ],
-        ),
+        ("FieldAccess", &["Fixed", "Edit", "Entries", "Status"]),
     ];
     for (name, fields) in members {
         let item = docs::item(name);

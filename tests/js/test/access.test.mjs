@@ -106,7 +106,7 @@ test("a viewer's edit never reaches another reader, and the viewer is told why",
   assert.deepEqual(
     refused[0].refusals.map(r => [r.field, r.code]).sort(),
     [
-      ["progress", "not_permitted"],
+      ["progress", "may_not_append"],
       ["title", "not_permitted"],
     ],
   );

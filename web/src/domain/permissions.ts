@@ -3,7 +3,7 @@
 // what would be accepted, so a person is not shown buttons whose changes would be refused.
 
 import type { DubanStatus, RecordKind, ResearchStatus, StatusByKind } from "../generated/records";
-import { FIELD_RULES, TRANSITIONS, type Role } from "../generated/rules";
+import { ENTRY_RULES, FIELD_RULES, TRANSITIONS, type Role } from "../generated/rules";
 import { isOpen } from "./derived";
 
 /** The signed-in user as far as rules are concerned. */
@@ -46,23 +46,53 @@ function ruleOf(kind: RecordKind, field: string) {
   return FIELD_RULES.find((rule) => rule.kind === kind && rule.field === field)?.access;
 }
 
-/** Whether `roles` may change a field (a value field, or existing entries of a list). */
+/**
+ * Whether `roles` may change a value field. Lists of entries are ruled entry by entry
+ * (ENTRY_RULES): see `mayAppend`, `mayEditEntryField` and `mayWithdraw`.
+ */
 export function mayEdit(kind: RecordKind, field: string, roles: readonly Role[]): boolean {
   const access = ruleOf(kind, field);
-  if (!access) return false;
-  if (access.type === "edit") return holds(roles, access.roles);
-  if (access.type === "entries") return holds(roles, access.edit);
-  return false;
+  return access?.type === "edit" && holds(roles, access.roles);
+}
+
+function entryRuleOf(kind: RecordKind, list: string) {
+  return ENTRY_RULES.find((rule) => rule.kind === kind && rule.list === list);
+}
+
+/** Whether `roles` may add entries to the list `list` (in their own name). */
+export function mayAppend(kind: RecordKind, list: string, roles: readonly Role[]): boolean {
+  const rule = entryRuleOf(kind, list);
+  return rule !== undefined && holds(roles, rule.append);
 }
 
 /**
- * Whether `roles` are among those who add entries to a list field. Roles that may only edit
- * entries (e.g. leaders deciding extension requests) could technically add one too, but adding
- * is not their act, so the app does not offer it to them.
+ * Whether `roles` may write `field` of an existing entry of `list`. A field written once (a
+ * decision) may be written only while it is unset: pass `isSet` for the entry at hand.
  */
-export function mayAppend(kind: RecordKind, field: string, roles: readonly Role[]): boolean {
-  const access = ruleOf(kind, field);
-  return access?.type === "entries" && holds(roles, access.append);
+export function mayEditEntryField(
+  kind: RecordKind,
+  list: string,
+  field: string,
+  roles: readonly Role[],
+  isSet = false,
+): boolean {
+  const rule = entryRuleOf(kind, list)?.fields.find((f) => f.field === field);
+  return rule !== undefined && holds(roles, rule.roles) && !(rule.once && isSet);
+}
+
+/**
+ * Whether `me`, holding `roles` on the record, may withdraw an entry of `list` written by
+ * `author`: only its author, while they may still add to the list, and only once. Entries are
+ * never removed.
+ */
+export function mayWithdraw(
+  kind: RecordKind,
+  list: string,
+  entry: { by: string; withdrawn: boolean },
+  me: string,
+  roles: readonly Role[],
+): boolean {
+  return entry.by === me && !entry.withdrawn && mayAppend(kind, list, roles);
 }
 
 /** Whether `roles` may move a record of `kind` from `from` to `to`. */
@@ -122,9 +152,10 @@ export function dubanActions(
     "extension",
     open && mayAppend("duban", "extension_requests", roles) && (deadline === null || now <= deadline),
   );
-  add("decide_extension", mayEdit("duban", "extension_requests", roles));
+  const decides = mayEditEntryField("duban", "extension_requests", "decision", roles);
+  add("decide_extension", decides);
   // Approving moves the deadline, which only some of those who decide may change.
-  add("approve_extension", mayEdit("duban", "extension_requests", roles) && mayEdit("duban", "deadline", roles));
+  add("approve_extension", decides && mayEdit("duban", "deadline", roles));
   add("request_close", mayMove("duban", status, "closing_requested", roles));
   add(
     "review",

@@ -452,6 +452,8 @@ export interface Progress {
   at: Timestamp;
   /** User id of the author. */
   by: Scalar;
+  /** Set when its author withdrew it (`Withdrawal`). */
+  withdrawn?: Withdrawal | null;
   /** How much of the work is done, if the author says. */
   percent?: Percent | null;
   /** What was done. */
@@ -464,6 +466,22 @@ export interface Progress {
   geo?: Geo | null;
   /** Files given with it; absent in entries written before attachments existed. */
   attachments?: AttachmentRef[] | null;
+}
+
+/**
+ * 撤回: the mark by which the author of an entry withdraws it.
+ *
+ * Entries are never removed (痕迹管理, see `ENTRY_RULES`): a mistaken one stays
+ * in the record as written and carries this mark, which the timeline shows. Only the entry's
+ * author sets it, once.
+ */
+export interface Withdrawal {
+  /** When it was withdrawn. */
+  at: Timestamp;
+  /** User id of who withdrew it: always the entry's author. */
+  by: Scalar;
+  /** Why, if the author says. */
+  reason?: Scalar | null;
 }
 
 /**
@@ -533,6 +551,8 @@ export interface Urge {
   at: Timestamp;
   /** User id of the supervisor. */
   by: Scalar;
+  /** Set when its author withdrew it (`Withdrawal`). */
+  withdrawn?: Withdrawal | null;
   /** How strong. */
   level: Scalar<UrgeLevel>;
   /** The message to the units. */
@@ -547,6 +567,8 @@ export interface ExtensionRequest {
   at: Timestamp;
   /** User id of the handler who filed it. */
   by: Scalar;
+  /** Set when its author withdrew it (`Withdrawal`). */
+  withdrawn?: Withdrawal | null;
   /** The deadline asked for. */
   new_deadline: Timestamp;
   /** Why. */
@@ -575,6 +597,8 @@ export interface Review {
   at: Timestamp;
   /** User id of the reviewer. */
   by: Scalar;
+  /** Set when its author withdrew it (`Withdrawal`). */
+  withdrawn?: Withdrawal | null;
   /** Pass or send back. */
   verdict: Scalar<Verdict>;
   /** 审核意见. */
@@ -589,6 +613,8 @@ export interface Instruction {
   at: Timestamp;
   /** User id of the leader. */
   by: Scalar;
+  /** Set when the leader withdrew it. */
+  withdrawn?: Withdrawal | null;
   /** The instruction. */
   text: Scalar;
   /**
@@ -611,6 +637,8 @@ export interface SiteCheck {
   at: Timestamp;
   /** User id of the person on site. */
   by: Scalar;
+  /** Set when its author withdrew it (`Withdrawal`). */
+  withdrawn?: Withdrawal | null;
   /** Where. */
   place: Scalar;
   /** What was found. */
@@ -696,6 +724,8 @@ export interface Visit {
   at: Timestamp;
   /** User id of the person who logged it. */
   by: Scalar;
+  /** Set when its author withdrew it (`Withdrawal`). */
+  withdrawn?: Withdrawal | null;
   /** The unit or site visited. */
   place: Scalar;
   /** Street address, if known. */
@@ -727,6 +757,8 @@ export interface Finding {
   at: Timestamp;
   /** User id of the author. */
   by: Scalar;
+  /** Set when its author withdrew it (`Withdrawal`). */
+  withdrawn?: Withdrawal | null;
   /** The visit it came from, if any. */
   visit_id?: Scalar | null;
   /** The finding. */
@@ -787,6 +819,8 @@ export interface Suggestion {
   at: Timestamp;
   /** User id of the author. */
   by: Scalar;
+  /** Set when its author withdrew it (`Withdrawal`). */
+  withdrawn?: Withdrawal | null;
   /** The suggestion. */
   text: Scalar;
   /** Proposed, adopted or implemented. */

@@ -75,17 +75,8 @@ export type FieldAccess =
   | { readonly type: "fixed" }
   /** Any change, by any of these roles. */
   | { readonly type: "edit"; readonly roles: readonly Role[] }
-  /**
-   * A list of entries: `append` roles may add entries; `edit` roles may also change or
-   * remove existing ones.
-   */
-  | {
-      readonly type: "entries";
-      /** Roles that may add entries. */
-      readonly append: readonly Role[];
-      /** Roles that may change or remove existing entries. */
-      readonly edit: readonly Role[];
-    }
+  /** A list of entries, ruled entry by entry by `ENTRY_RULES`. */
+  | { readonly type: "entries" }
   /** The status, which changes only along `TRANSITIONS`. */
   | { readonly type: "status" };
 
@@ -134,12 +125,12 @@ export const FIELD_RULES: readonly FieldRule[] = [
   { kind: "duban", field: "feedback_cycle", access: { type: "edit", roles: ["supervisor"] } },
   { kind: "duban", field: "milestones", access: { type: "edit", roles: ["supervisor"] } },
   { kind: "duban", field: "status", access: { type: "status" } },
-  { kind: "duban", field: "progress", access: { type: "entries", append: ["handler", "supervisor"], edit: [] } },
-  { kind: "duban", field: "urges", access: { type: "entries", append: ["supervisor"], edit: [] } },
-  { kind: "duban", field: "extension_requests", access: { type: "entries", append: ["handler"], edit: ["supervisor", "leader"] } },
-  { kind: "duban", field: "reviews", access: { type: "entries", append: ["supervisor", "leader"], edit: [] } },
-  { kind: "duban", field: "instructions", access: { type: "entries", append: ["leader"], edit: [] } },
-  { kind: "duban", field: "site_checks", access: { type: "entries", append: ["handler", "supervisor"], edit: [] } },
+  { kind: "duban", field: "progress", access: { type: "entries" } },
+  { kind: "duban", field: "urges", access: { type: "entries" } },
+  { kind: "duban", field: "extension_requests", access: { type: "entries" } },
+  { kind: "duban", field: "reviews", access: { type: "entries" } },
+  { kind: "duban", field: "instructions", access: { type: "entries" } },
+  { kind: "duban", field: "site_checks", access: { type: "entries" } },
   { kind: "duban", field: "evaluation", access: { type: "edit", roles: ["supervisor", "leader"] } },
   { kind: "research", field: "title", access: { type: "edit", roles: ["researcher"] } },
   { kind: "research", field: "kind", access: { type: "edit", roles: ["researcher"] } },
@@ -151,11 +142,11 @@ export const FIELD_RULES: readonly FieldRule[] = [
   { kind: "research", field: "status", access: { type: "status" } },
   { kind: "research", field: "created_by", access: { type: "fixed" } },
   { kind: "research", field: "created_at", access: { type: "fixed" } },
-  { kind: "research", field: "visits", access: { type: "entries", append: ["researcher"], edit: ["researcher"] } },
-  { kind: "research", field: "findings", access: { type: "entries", append: ["researcher"], edit: ["researcher"] } },
+  { kind: "research", field: "visits", access: { type: "entries" } },
+  { kind: "research", field: "findings", access: { type: "entries" } },
   { kind: "research", field: "report", access: { type: "edit", roles: ["researcher"] } },
-  { kind: "research", field: "suggestions", access: { type: "entries", append: ["researcher"], edit: ["researcher", "leader"] } },
-  { kind: "research", field: "instructions", access: { type: "entries", append: ["leader"], edit: [] } },
+  { kind: "research", field: "suggestions", access: { type: "entries" } },
+  { kind: "research", field: "instructions", access: { type: "entries" } },
   { kind: "meeting", field: "kind", access: { type: "edit", roles: ["supervisor"] } },
   { kind: "meeting", field: "title", access: { type: "edit", roles: ["supervisor"] } },
   { kind: "meeting", field: "held_at", access: { type: "edit", roles: ["supervisor"] } },
@@ -165,8 +156,59 @@ export const FIELD_RULES: readonly FieldRule[] = [
   { kind: "meeting", field: "status", access: { type: "status" } },
   { kind: "meeting", field: "created_by", access: { type: "fixed" } },
   { kind: "meeting", field: "created_at", access: { type: "fixed" } },
-  { kind: "meeting", field: "agenda", access: { type: "entries", append: ["supervisor"], edit: [] } },
-  { kind: "meeting", field: "dispositions", access: { type: "entries", append: ["supervisor", "leader"], edit: [] } },
-  { kind: "meeting", field: "decisions", access: { type: "entries", append: ["supervisor", "leader"], edit: ["supervisor"] } },
+  { kind: "meeting", field: "agenda", access: { type: "entries" } },
+  { kind: "meeting", field: "dispositions", access: { type: "entries" } },
+  { kind: "meeting", field: "decisions", access: { type: "entries" } },
   { kind: "meeting", field: "applied", access: { type: "fixed" } },
+];
+
+/** A field of an existing entry that may be written after the entry was added. */
+export interface EntryField {
+  /** The field's key in the entry's map. */
+  readonly field: string;
+  /** Roles (on the record) that may write it; holding any one is enough. */
+  readonly roles: readonly Role[];
+  /** Whether it may be written only while it is unset (`None`): a decision is taken once. */
+  readonly once: boolean;
+}
+
+/** The rule of one list of entries of one kind of record. */
+export interface EntryRuleOf<K extends RecordKind> {
+  /** The kind of record. */
+  readonly kind: K;
+  /** The list's key in the document's root map. */
+  readonly list: RecordField<RecordByKind[K]>;
+  /** Roles (on the record) that may add entries, in their own name. */
+  readonly append: readonly Role[];
+  /**
+   * The fields of an existing entry that may be written, and by whom. Any other field is
+   * fixed once the entry exists; `withdrawn` is its author's (see the module docs).
+   */
+  readonly fields: readonly EntryField[];
+}
+
+/** The rule of a list of entries of either kind of record; `kind` tells which. */
+export type EntryRule = { [K in RecordKind]: EntryRuleOf<K> }[RecordKind];
+
+/** The key of the mark by which an author withdraws their entry. */
+export const WITHDRAWN = "withdrawn";
+
+/**
+ * Every list of entries of every kind of record and what may be done to its entries (see the
+ * module docs for the rules every list shares, and why the research lists are as they are).
+ */
+export const ENTRY_RULES: readonly EntryRule[] = [
+  { kind: "duban", list: "progress", append: ["handler", "supervisor"], fields: [] },
+  { kind: "duban", list: "urges", append: ["supervisor"], fields: [] },
+  { kind: "duban", list: "extension_requests", append: ["handler"], fields: [{ field: "decision", roles: ["supervisor", "leader"], once: true }] },
+  { kind: "duban", list: "reviews", append: ["supervisor", "leader"], fields: [] },
+  { kind: "duban", list: "instructions", append: ["leader"], fields: [] },
+  { kind: "duban", list: "site_checks", append: ["handler", "supervisor"], fields: [] },
+  { kind: "research", list: "visits", append: ["researcher"], fields: [{ field: "notes", roles: ["researcher"], once: false }] },
+  { kind: "research", list: "findings", append: ["researcher"], fields: [{ field: "duban_ref", roles: ["researcher"], once: true }] },
+  { kind: "research", list: "suggestions", append: ["researcher"], fields: [{ field: "status", roles: ["leader", "supervisor"], once: false }, { field: "duban_ref", roles: ["researcher", "supervisor"], once: true }] },
+  { kind: "research", list: "instructions", append: ["leader"], fields: [] },
+  { kind: "meeting", list: "agenda", append: ["supervisor"], fields: [] },
+  { kind: "meeting", list: "dispositions", append: ["supervisor", "leader"], fields: [] },
+  { kind: "meeting", list: "decisions", append: ["supervisor", "leader"], fields: [{ field: "duban_ref", roles: ["supervisor"], once: true }] },
 ];

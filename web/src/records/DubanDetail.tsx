@@ -19,7 +19,7 @@ import type { Doc } from "@automerge/automerge/slim";
 import { SyncedMark } from "../components/SyncedMark";
 import { daysLeft, factsOf, firstResponseDue, isOpen, light, nextFeedbackDue, progressAfterClosing } from "../domain/derived";
 import { lateMarks } from "../domain/late";
-import { dubanActions, rolesOn } from "../domain/permissions";
+import { dubanActions, mayWithdraw, rolesOn } from "../domain/permissions";
 import { str, text, val, vals } from "../domain/scalar";
 import { isoDateTime } from "../domain/time";
 import type { DubanItem, DubanStatus } from "../generated/records";
@@ -133,7 +133,22 @@ function DubanView({ id, handle, item, entry }: { id: string; handle: import("@a
       <SiteCheck handle={handle} status={status} roles={roles} me={actor.id} />
       <section className="section">
         <h3>{t("detail.timeline")}</h3>
-        <Timeline item={item} late={late} recordId={id} history={history.answer?.history} me={actor.id} />
+        <Timeline
+          item={item}
+          late={late}
+          recordId={id}
+          history={history.answer?.history}
+          me={actor.id}
+          withdraw={{
+            may: (list, by) => mayWithdraw("duban", list, { by, withdrawn: false }, actor.id, roles),
+            run: (list, entryId, reason) =>
+              handle.change((d) => {
+                const entries = (d as unknown as Record<string, { id: unknown; withdrawn?: unknown }[]>)[list] ?? [];
+                const found = entries.find((x) => text(x.id as string) === entryId);
+                if (found && !found.withdrawn) found.withdrawn = { at: Date.now(), by: str(actor.id), reason: reason ? str(reason) : null };
+              }),
+          }}
+        />
       </section>
     </article>
     </ConflictAuthors>

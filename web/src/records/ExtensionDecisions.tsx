@@ -30,7 +30,8 @@ export function ExtensionDecisions({ handle, item, me, mayApprove }: Props) {
   const [open, setOpen] = useState<{ id: string; approve: boolean } | null>(null);
   const [reason, setReason] = useState("");
   const [error, setError] = useState(false);
-  const pending = (item.extension_requests ?? []).filter((x) => !x.decision);
+  // A request its handler withdrew is no longer pending (it stays on the timeline).
+  const pending = (item.extension_requests ?? []).filter((x) => !x.decision && !x.withdrawn);
   if (pending.length === 0) return null;
 
   const start = (id: string, approve: boolean) => {

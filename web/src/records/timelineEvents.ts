@@ -3,7 +3,7 @@
 // steps from the document's history (交办, 签收, 申请办结, 中止 with its reason, 恢复办理), each
 // with who and when. Pure, so the order and labels are tested without a browser.
 
-import type { AttachmentRef, DubanItem, PhotoRef } from "../generated/records";
+import type { AttachmentRef, DubanItem, PhotoRef, Scalar, Withdrawal } from "../generated/records";
 import type { StatusStep } from "../domain/steps";
 import { text, val } from "../domain/scalar";
 import { isoDate } from "../domain/time";
@@ -26,6 +26,24 @@ export interface Event {
   urge?: string;
   /** The status it moved to, for a status step. */
   status?: string;
+  /** The entry this event shows, so its author can withdraw it. */
+  entry?: { list: string; id: string };
+  /** Set when its author withdrew the entry: shown struck through, never hidden. */
+  withdrawn?: { at: number; by: string; reason: string };
+}
+
+interface Withdrawable {
+  id: Scalar;
+  withdrawn?: Withdrawal | null;
+}
+
+/** The entry fields of an event for entry `e` of `list`. */
+function entryOf(list: string, e: Withdrawable): Pick<Event, "entry" | "withdrawn"> {
+  const w = e.withdrawn;
+  return {
+    entry: { list, id: text(e.id) },
+    withdrawn: w ? { at: w.at, by: text(w.by), reason: val(w.reason) ?? "" } : undefined,
+  };
 }
 
 export interface StepContext {
@@ -93,13 +111,14 @@ export function timelineEvents(item: DubanItem, t: Translate, late: ReadonlySet<
       late: late.has(text(p.id)),
       photos: p.photos ?? [],
       attachments: p.attachments ?? [],
+      ...entryOf("progress", p),
     });
   }
   for (const u of item.urges ?? []) {
-    list.push({ key: `u-${text(u.id)}`, at: u.at, by: text(u.by), what: enumLabel(t, "urge", text(u.level)), body: text(u.message), urge: text(u.id) });
+    list.push({ key: `u-${text(u.id)}`, at: u.at, by: text(u.by), what: enumLabel(t, "urge", text(u.level)), body: text(u.message), urge: text(u.id), ...entryOf("urges", u) });
   }
   for (const x of item.extension_requests ?? []) {
-    list.push({ key: `x-${text(x.id)}`, at: x.at, by: text(x.by), what: t("tl.extension", { date: isoDate(x.new_deadline) }), body: text(x.reason) });
+    list.push({ key: `x-${text(x.id)}`, at: x.at, by: text(x.by), what: t("tl.extension", { date: isoDate(x.new_deadline) }), body: text(x.reason), ...entryOf("extension_requests", x) });
     if (x.decision) {
       list.push({
         key: `xd-${text(x.id)}`,
@@ -111,13 +130,13 @@ export function timelineEvents(item: DubanItem, t: Translate, late: ReadonlySet<
     }
   }
   for (const r of item.reviews ?? []) {
-    list.push({ key: `r-${text(r.id)}`, at: r.at, by: text(r.by), what: enumLabel(t, "verdict", text(r.verdict)), body: text(r.opinion) });
+    list.push({ key: `r-${text(r.id)}`, at: r.at, by: text(r.by), what: enumLabel(t, "verdict", text(r.verdict)), body: text(r.opinion), ...entryOf("reviews", r) });
   }
   for (const i of item.instructions ?? []) {
-    list.push({ key: `i-${text(i.id)}`, at: i.at, by: text(i.by), what: t("tl.instruction"), body: text(i.text), attachments: i.attachments ?? [] });
+    list.push({ key: `i-${text(i.id)}`, at: i.at, by: text(i.by), what: t("tl.instruction"), body: text(i.text), attachments: i.attachments ?? [], ...entryOf("instructions", i) });
   }
   for (const s of item.site_checks ?? []) {
-    list.push({ key: `s-${text(s.id)}`, at: s.at, by: text(s.by), what: t("tl.site_check", { place: text(s.place) }), body: text(s.findings), pairs: { before: s.before_photos ?? [], after: s.after_photos ?? [] }, attachments: s.attachments ?? [] });
+    list.push({ key: `s-${text(s.id)}`, at: s.at, by: text(s.by), what: t("tl.site_check", { place: text(s.place) }), body: text(s.findings), pairs: { before: s.before_photos ?? [], after: s.after_photos ?? [] }, attachments: s.attachments ?? [], ...entryOf("site_checks", s) });
   }
   if (item.evaluation) {
     const e = item.evaluation;

@@ -14,7 +14,7 @@ import { useActor, useDirectory, useIndexEntry, useRecord } from "../app/context
 import { CollabText } from "../components/CollabText";
 import { SyncedMark } from "../components/SyncedMark";
 import { findingEntry, instructionEntry, visitEntry } from "../domain/factories";
-import { mayAppend, mayEdit, researchMoves, rolesOn } from "../domain/permissions";
+import { mayAppend, mayEdit, mayEditEntryField, researchMoves, rolesOn } from "../domain/permissions";
 import { str, text, val, vals } from "../domain/scalar";
 import { isoDate, isoDateTime } from "../domain/time";
 import { SEVERITIES, VISIT_METHODS, type AttachmentRef, type Geo, type PhotoRef, type Report, type ResearchRecord, type ResearchStatus, type Severity, type Visit, type VisitMethod } from "../generated/records";
@@ -70,7 +70,8 @@ function ResearchView({ id, handle, research, entry }: { id: string; handle: Doc
   const editReport = mayEdit("research", "report", roles);
   const addVisits = mayAppend("research", "visits", roles);
   const addFindings = mayAppend("research", "findings", roles);
-  const editFindings = mayEdit("research", "findings", roles);
+  // 成果转化 writes the finding's `duban_ref`, once (ENTRY_RULES).
+  const editFindings = mayEditEntryField("research", "findings", "duban_ref", roles);
   const instruct = mayAppend("research", "instructions", roles);
   const [form, setForm] = useState<"visit" | "finding" | "instruction" | null>(null);
   const history = useRecordHistory(id, entry?.serverHeads?.join(",") ?? "");
@@ -151,7 +152,7 @@ function ResearchView({ id, handle, research, entry }: { id: string; handle: Doc
             <CollabText
               testid="visit-notes"
               value={String(v.notes ?? "")}
-              readOnly={!mayEdit("research", "visits", roles)}
+              readOnly={!mayEditEntryField("research", "visits", "notes", roles)}
               onCommit={(value) => handle.change((d) => updateText(d, ["visits", i, "notes"], value))}
               rows={3}
             />

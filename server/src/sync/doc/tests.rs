@@ -149,7 +149,9 @@ fn finish(core: &mut DocCore, mut next: Next) {
 fn create_record(doc: &mut AutoCommit, title: &str) {
     let mut item = duban_item();
     item.title = title.to_owned();
+    // A new record holds no one else's entries (`rules::forged_authors`).
     item.progress.clear();
+    item.instructions.clear();
     Record::from(item).write_to(doc).unwrap();
     doc.commit();
 }

@@ -21,7 +21,7 @@ pub(super) fn restore(
         Verdict::Restore { fields, .. } => fields
             .iter()
             .filter_map(|(field, mode)| {
-                match super::super::restore::restore_root_key(&mut tx, field, heads_before, *mode) {
+                match super::super::restore::restore_root_key(&mut tx, field, heads_before, mode) {
                     Ok(true) => Some(Ok(field.clone())),
                     Ok(false) => None,
                     Err(error) => Some(Err(error)),

@@ -159,6 +159,11 @@ fn a_handlers_forbidden_fields_are_restored_and_the_rest_stands() {
     assert!(refusals.iter().all(|r| r.code == "not_permitted"));
 }
 
+/// The mode that removes the new entry `id` and puts back nothing else.
+fn removed(id: &str) -> Mode {
+    Mode::Entries([(id.to_owned(), EntryFix::Remove)].into())
+}
+
 #[test]
 fn nobody_adds_entries_in_anothers_name() {
     let table = Table::sample();
@@ -175,7 +180,7 @@ fn nobody_adds_entries_in_anothers_name() {
     );
     assert!(
         matches!(&verdict, Verdict::Restore { fields, refusals }
-            if fields == &[("progress".to_owned(), Mode::Whole)] && refusals[0].code == "forged_author"),
+            if fields == &[("progress".to_owned(), removed("p2"))] && refusals[0].code == "forged_author"),
         "{verdict:?}"
     );
     // In one's own name it is fine.
@@ -206,7 +211,7 @@ fn a_viewer_may_change_nothing() {
         &doc_of(&after.into()),
     );
     assert!(
-        matches!(&verdict, Verdict::Restore { fields, .. } if fields == &[("progress".to_owned(), Mode::Whole)]),
+        matches!(&verdict, Verdict::Restore { fields, .. } if fields == &[("progress".to_owned(), removed("p2"))]),
         "{verdict:?}"
     );
 }
@@ -247,10 +252,19 @@ fn creation_needs_a_role_that_creates_and_the_creator_named() {
         owner: None,
         content: Content::Absent,
     };
-    let item: Record = duban_item().into();
+    let mut fresh = duban_item();
+    fresh.progress.clear();
+    fresh.instructions.clear();
+    let item: Record = fresh.clone().into();
     assert_eq!(
         check(&table, "u-li", &absent, &doc_of(&item)),
         Verdict::Accept
+    );
+    // Nor with entries in others' names: the sample holds u-zhang's report and u-wang's 批示.
+    let verdict = check(&table, "u-li", &absent, &doc_of(&duban_item().into()));
+    assert!(
+        matches!(&verdict, Verdict::RestoreAll { refusals } if refusals[0].code == "forged_author"),
+        "{verdict:?}"
     );
     // A handler cannot create items, and no one can create in another's name.
     let mut by_handler = duban_item();
@@ -264,7 +278,7 @@ fn creation_needs_a_role_that_creates_and_the_creator_named() {
         Verdict::RestoreAll { refusals } if refusals[0].code == "not_creator"
     ));
     // A researcher may turn a finding into a draft item, not into an assigned one.
-    let mut draft = duban_item();
+    let mut draft = fresh.clone();
     draft.created_by = "u-chen".into();
     draft.status = DubanStatus::Draft;
     assert_eq!(
@@ -355,6 +369,8 @@ fn an_item_is_never_its_own_parent_and_only_readers_of_all_place_new_items() {
         content: Content::Absent,
     };
     let mut draft = duban_item();
+    draft.progress.clear();
+    draft.instructions.clear();
     draft.created_by = "u-chen".into();
     draft.status = DubanStatus::Draft;
     draft.parent = Some(DocumentId::from_bytes([8; 16]));

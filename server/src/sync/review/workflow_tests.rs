@@ -31,6 +31,9 @@ fn a_supervisors_assignment_without_a_handler_is_refused_and_told_why() {
 fn duban_item_in(status: DubanStatus, edit: impl FnOnce(&mut DubanItem)) -> DubanItem {
     let mut item = duban_item();
     item.status = status;
+    // Created by u-li, it holds only what u-li wrote (`rules::forged_authors`).
+    item.progress.clear();
+    item.instructions.clear();
     edit(&mut item);
     item
 }
