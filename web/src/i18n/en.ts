@@ -187,6 +187,13 @@ export const en: Record<keyof typeof zh, string> = {
   "field.site_checks": "Site checks",
   "field.source_ref": "Source record",
   "field.suggestions": "Suggestions",
+  "field.agenda": "Agenda",
+  "field.applied": "Dispositions applied",
+  "field.attendees": "Attendees",
+  "field.chair": "Chair",
+  "field.decisions": "Decisions",
+  "field.dispositions": "Dispositions",
+  "field.held_at": "Held at",
   "field.*": "The whole record",
 
   "detail.title": "Item",

@@ -186,6 +186,13 @@ export const zh = {
   "field.site_checks": "现场核查",
   "field.source_ref": "来源记录",
   "field.suggestions": "建议",
+  "field.agenda": "议程",
+  "field.applied": "已执行的处置",
+  "field.attendees": "参会人员",
+  "field.chair": "主持人",
+  "field.decisions": "会议决定",
+  "field.dispositions": "议定处置",
+  "field.held_at": "会议时间",
   "field.*": "整条记录",
 
   "detail.title": "督办事项",
