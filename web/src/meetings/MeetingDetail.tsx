@@ -15,7 +15,7 @@ import { LightTag } from "../components/LightTag";
 import { SyncedMark } from "../components/SyncedMark";
 import type { Light } from "../domain/derived";
 import { decisionEntry, dispositionEntry, dubanFromDecision, effectiveDisposition } from "../domain/meetings";
-import { mayAppend, mayEdit, mayMove, rolesOn } from "../domain/permissions";
+import { mayAppend, mayEditEntryField, mayMove, rolesOn } from "../domain/permissions";
 import { str, text, val, vals } from "../domain/scalar";
 import { clock, endOfDayFromIso, isoDate, isoDateTime } from "../domain/time";
 import { DISPOSITION_KINDS, type AgendaItem, type DispositionKind, type Meeting } from "../generated/records";
@@ -59,7 +59,8 @@ function MeetingView({ id, handle, meeting, entry }: { id: string; handle: DocHa
   const open = status === "open";
   const dispose = open && mayAppend("meeting", "dispositions", roles);
   const decide = status !== "draft" && mayAppend("meeting", "decisions", roles);
-  const link = mayEdit("meeting", "decisions", roles);
+  // Only shown on a decision without an item yet: the link is written once (ENTRY_RULES).
+  const link = mayEditEntryField("meeting", "decisions", "duban_ref", roles);
   const close = mayMove("meeting", "open", "closed", roles);
   const [decision, setDecision] = useState("");
   const applied = new Set((meeting.applied ?? []).map((a) => text(a.id)));
